@@ -1,0 +1,154 @@
+"""Command line: ``cleanpipe run | validate | stages | report``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cleanpipe import __version__
+
+
+def _load(config_path: str, output: str | None = None):  # noqa: ANN202 - returns Config
+    from cleanpipe.config import ConfigError, load_config
+
+    try:
+        return load_config(config_path, output=output)
+    except ConfigError as err:
+        click.echo(f"error: {config_path}: {err}", err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cleanpipe")
+def main() -> None:
+    """Clean, deduplicate and mix pretraining text into Parquet shards.
+
+    \b
+    Examples:
+      cleanpipe validate configs/mixtures/llama.yaml
+      cleanpipe run configs/mixtures/llama.yaml
+      cleanpipe run configs/mixtures/llama.yaml --output /tmp/llama --workers 2
+      cleanpipe report out/llama
+      cleanpipe stages
+    """
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", help="Output folder (overrides output.path of the config).")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    help="Worker processes (default: number of CPUs).",
+)
+@click.option(
+    "--resume/--force",
+    default=True,
+    show_default=True,
+    help="--resume reuses finished tasks of an earlier run of the same config; "
+    "--force deletes earlier output and starts over.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
+def run(
+    config_path: str, output: str | None, workers: int | None, resume: bool, quiet: bool
+) -> None:
+    """Run the whole job of CONFIG: clean, deduplicate, mix, write shards and report.
+
+    \b
+    Example:
+      cleanpipe run configs/mixtures/llama.yaml --output out/llama
+    """
+    from cleanpipe.mixture import PlanError
+    from cleanpipe.report import print_report
+    from cleanpipe.runner import RunError
+    from cleanpipe.runner import run as run_job
+
+    config = _load(config_path, output)
+    started = time.perf_counter()
+    try:
+        result = run_job(config, workers=workers, force=not resume, progress=not quiet)
+    except (RunError, PlanError) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    if not quiet:
+        print_report(result.report, Console(stderr=True))
+        click.echo(
+            f"wrote {result.out}/data ({result.report['run']['shards_written']} shards) and "
+            f"{result.out}/report.json in {time.perf_counter() - started:.1f}s; "
+            f"map tasks reused: {result.map_tasks_skipped}/{result.map_tasks}",
+            err=True,
+        )
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+def validate(config_path: str) -> None:
+    """Check CONFIG (keys, types, stage names and parameters, input globs) without running.
+
+    \b
+    Example:
+      cleanpipe validate configs/mixtures/llama.yaml
+    """
+    config = _load(config_path)
+    n_stages = sum(len(s.stages) for s in config.sources.values())
+    click.echo(
+        f"{config_path}: ok ({len(config.sources)} sources, {n_stages} stages, "
+        f"output {config.output.path})"
+    )
+
+
+@main.command()
+def stages() -> None:
+    """List every stage a config can use, with its parameters and defaults."""
+    from cleanpipe.config import stage_parameters
+    from cleanpipe.stages import STAGE_REGISTRY
+
+    console = Console()
+    for name, cls in sorted(STAGE_REGISTRY.items()):
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        where = "  (top-level `dedup:` section)" if cls.is_global else ""
+        table = Table(
+            title=f"{name}  ({cls.__name__}){where}",
+            title_justify="left",
+            caption=doc,
+            caption_justify="left",
+        )
+        table.add_column("parameter")
+        table.add_column("type")
+        table.add_column("default")
+        for pname, kind, default in stage_parameters(cls):
+            table.add_row(pname, kind, repr(default))
+        console.print(table)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print report.json as it is.")
+def report(out: str, as_json: bool) -> None:
+    """Summarise the report of a finished run in OUT (funnel per source, mixture table).
+
+    \b
+    Example:
+      cleanpipe report out/llama
+    """
+    from cleanpipe.report import load_report, print_report
+
+    try:
+        data = load_report(out)
+    except FileNotFoundError:
+        click.echo(f"error: {out}: no report.json (has a run finished there?)", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        print_report(data)
+
+
+if __name__ == "__main__":
+    main()

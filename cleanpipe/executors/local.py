@@ -1,0 +1,89 @@
+"""Run step tasks in a local process pool (the default executor)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def make_progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+class LocalExecutor:
+    """Runs a step's tasks on ``workers`` processes; ``workers=1`` runs them in this process.
+
+    Workers are started with ``spawn`` (a clean interpreter: no locks inherited from the
+    driver's progress thread) and reused by every step of a run.
+    """
+
+    def __init__(self, workers: int | None = None, progress: bool = True) -> None:
+        self.workers = max(1, workers or default_workers())
+        self.progress_enabled = progress
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], description: str) -> list[R]:
+        """``[fn(item) for item in items]``, in parallel, with a progress bar; results keep the
+        order of ``items`` whatever order the tasks finish in."""
+        results: list[Any] = [None] * len(items)
+        if not items:
+            return results
+        with make_progress(self.progress_enabled) as progress:
+            bar = progress.add_task(description, total=len(items))
+            if self.workers == 1 or len(items) == 1:
+                for i, item in enumerate(items):
+                    results[i] = fn(item)
+                    progress.advance(bar)
+                return results
+            pool = self._get_pool()
+            futures: dict[Future[R], int] = {
+                pool.submit(fn, item): i for i, item in enumerate(items)
+            }
+            try:
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    progress.advance(bar)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

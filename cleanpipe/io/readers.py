@@ -1,0 +1,274 @@
+"""Readers: JSONL (plain, .gz, .zst), Parquet, and folders of plain text files.
+
+Every reader yields :class:`Document` for good records and :class:`BadRecord` for records it
+could not turn into one (broken JSON, invalid UTF-8, missing or non-string text, a document
+over the size limit, a file truncated mid-stream). Nothing is skipped silently: the runner
+writes each ``BadRecord`` to ``rejects/`` with its file, location and reason.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow.parquet as pq
+import zstandard
+
+from cleanpipe.document import Document
+
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+COMPRESSION_SUFFIXES = ("", ".gz", ".zst", ".zstd")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: raw bytes kept of a bad record in rejects/, enough to see what went wrong.
+RAW_SNIPPET_BYTES = 2_000
+#: the default cap on one document; Gopher's 100,000-word limit is ~0.6 MB of English.
+DEFAULT_MAX_DOC_BYTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record that could not be read as a document, with where it was and why."""
+
+    path: str
+    location: str  # "line 17", "row 3", "file"
+    reason: str  # short machine name: malformed_json, invalid_utf8, missing_text ...
+    detail: str = ""
+    raw: str = ""
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to find a document's text and id in a record."""
+
+    source: str
+    text_field: str = "text"
+    id_field: str = "id"
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES
+
+
+Record = Document | BadRecord
+# What a compressed stream cut short raises (gzip: EOFError/BadGzipFile, zstd: ZstdError).
+_TRUNCATION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to read; ``root`` is the folder a glob matched, for relative ids of text files."""
+
+    path: str
+    root: str | None = None
+
+
+def input_format(path: str) -> str:
+    """``jsonl``, ``parquet`` or ``text`` from a path's name (directories are ``text``)."""
+    name = path.lower()
+    if any(name.endswith(j + c) for j in JSONL_SUFFIXES for c in COMPRESSION_SUFFIXES):
+        return "jsonl"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    return "text"
+
+
+def expand_paths(pattern: str) -> list[InputFile]:
+    """Files matched by a glob; a matched directory contributes every file below it.
+
+    Sorted, so that task order, derived ids and "first seen" never depend on the filesystem.
+    Hidden files and directories (``.git``) are skipped.
+    """
+    files: list[InputFile] = []
+    for match in sorted(glob.glob(pattern, recursive=True)):
+        if os.path.isdir(match):
+            for folder, dirs, names in os.walk(match):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files.extend(
+                    InputFile(os.path.join(folder, n), match)
+                    for n in sorted(names)
+                    if not n.startswith(".")
+                )
+        elif os.path.isfile(match):
+            files.append(InputFile(match))
+    return files
+
+
+def _derived_id(options: ReadOptions, path: str, location: int) -> str:
+    return f"{options.source}/{path}:{location}"
+
+
+def _open_binary(path: str) -> BinaryIO:
+    lower = path.lower()
+    if lower.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if lower.endswith((".zst", ".zstd")):
+        raw = open(path, "rb")  # noqa: SIM115 - closed with the reader
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return io.BufferedReader(reader)  # type: ignore[arg-type]
+    return open(path, "rb")  # noqa: SIM115
+
+
+def _snippet(raw: bytes | str) -> str:
+    if isinstance(raw, bytes):
+        return raw[:RAW_SNIPPET_BYTES].decode("utf-8", errors="replace")
+    return raw[:RAW_SNIPPET_BYTES]
+
+
+def record_to_document(
+    record: Any, options: ReadOptions, path: str, location: str, fallback_id: str
+) -> Record:
+    """Validate one parsed record (a JSON object or a Parquet row) into a Document."""
+    if not isinstance(record, dict):
+        return BadRecord(
+            path,
+            location,
+            "not_an_object",
+            type(record).__name__,
+            _snippet(json.dumps(record, default=str)),
+            fallback_id,
+        )
+    raw_id = record.get(options.id_field)
+    doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and raw_id != "" else fallback_id
+    text = record.get(options.text_field)
+    if text is None:
+        return BadRecord(
+            path,
+            location,
+            "missing_text",
+            f"no field {options.text_field!r}",
+            _snippet(str(record)),
+            doc_id,
+        )
+    if not isinstance(text, str):
+        return BadRecord(
+            path,
+            location,
+            "text_not_string",
+            f"field {options.text_field!r} is {type(text).__name__}",
+            _snippet(str(record)),
+            doc_id,
+        )
+    if len(text) > options.max_doc_bytes // 4 and len(text.encode("utf-8")) > options.max_doc_bytes:
+        return BadRecord(
+            path,
+            location,
+            "too_large",
+            f"{len(text.encode('utf-8'))} bytes > max_doc_bytes {options.max_doc_bytes}",
+            _snippet(text),
+            doc_id,
+        )
+    meta = {
+        key: value
+        for key, value in record.items()
+        if key not in (options.text_field, options.id_field)
+        and isinstance(value, (str, int, float, bool))
+    }
+    return Document(id=doc_id, text=text, source=options.source, meta=meta)
+
+
+def read_jsonl(path: str, options: ReadOptions) -> Iterator[Record]:
+    """One JSON object per line; plain, gzip or zstandard by suffix."""
+    lineno = 0
+    try:
+        with _open_binary(path) as fh:
+            for raw in fh:
+                lineno += 1
+                if raw.strip():
+                    yield _parse_json_line(raw, options, path, lineno)
+    except _TRUNCATION_ERRORS as err:
+        # A truncated or corrupt .gz/.zst ends the file; the lines read before it are kept.
+        yield BadRecord(
+            path,
+            f"line {lineno + 1}",
+            "truncated_file",
+            f"{type(err).__name__}: {err}",
+            "",
+            _derived_id(options, path, lineno + 1),
+        )
+
+
+def _parse_json_line(raw: bytes, options: ReadOptions, path: str, lineno: int) -> Record:
+    location = f"line {lineno}"
+    fallback_id = _derived_id(options, path, lineno)
+    # Far over the limit: do not even parse it (JSON of a huge line costs memory).
+    if len(raw) > options.max_doc_bytes * 10:
+        return BadRecord(
+            path, location, "too_large", f"{len(raw)} byte line", _snippet(raw), fallback_id
+        )
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return BadRecord(path, location, "invalid_utf8", str(err), _snippet(raw), fallback_id)
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return BadRecord(path, location, "malformed_json", str(err), _snippet(raw), fallback_id)
+    return record_to_document(record, options, path, location, fallback_id)
+
+
+def read_parquet(path: str, options: ReadOptions, batch_rows: int = 1024) -> Iterator[Record]:
+    """Rows of a Parquet file, streamed in batches (never the whole file in memory)."""
+    parquet = pq.ParquetFile(path)
+    names = parquet.schema_arrow.names
+    row = 0
+    if options.text_field not in names:
+        # A file with another schema: every row is accounted for as a reject.
+        detail = f"no column {options.text_field!r} (columns: {', '.join(names)})"
+        for row in range(parquet.metadata.num_rows):
+            yield BadRecord(
+                path, f"row {row}", "missing_text", detail, "", _derived_id(options, path, row)
+            )
+        return
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        for record in batch.to_pylist():
+            yield record_to_document(
+                record, options, path, f"row {row}", _derived_id(options, path, row)
+            )
+            row += 1
+
+
+def read_text_file(path: str, options: ReadOptions, root: str | None = None) -> Iterator[Record]:
+    """A whole file as one document (source code, books); id and ``meta["path"]`` are the
+    path relative to ``root``."""
+    rel = os.path.relpath(path, root) if root else path
+    doc_id = f"{options.source}/{Path(rel).as_posix()}"
+    size = os.path.getsize(path)
+    if size > options.max_doc_bytes:
+        yield BadRecord(
+            path,
+            "file",
+            "too_large",
+            f"{size} bytes > max_doc_bytes {options.max_doc_bytes}",
+            "",
+            doc_id,
+        )
+        return
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if b"\x00" in data[:8192]:
+        yield BadRecord(
+            path, "file", "binary_file", "NUL byte in the first 8 KiB", _snippet(data[:200]), doc_id
+        )
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        yield BadRecord(path, "file", "invalid_utf8", str(err), _snippet(data), doc_id)
+        return
+    yield Document(id=doc_id, text=text, source=options.source, meta={"path": Path(rel).as_posix()})
+
+
+def read_input(item: InputFile, options: ReadOptions) -> Iterator[Record]:
+    """Dispatch on the file's format."""
+    fmt = input_format(item.path)
+    if fmt == "jsonl":
+        return read_jsonl(item.path, options)
+    if fmt == "parquet":
+        return read_parquet(item.path, options)
+    return read_text_file(item.path, options, item.root)

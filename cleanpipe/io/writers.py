@@ -1,0 +1,135 @@
+"""Parquet writing: atomic files, the output schema, shard naming.
+
+A file only ever appears under its final name complete: it is written to a temporary name
+in the same folder and renamed (``os.replace`` is atomic on POSIX filesystems). A killed run
+leaves at most ``*.tmp-*`` files, which resume ignores and overwrites.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cleanpipe.document import Document
+
+#: columns of staged data and of the output shards (DESIGN.md "Output rows").
+DOCUMENT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("lang", pa.string()),
+        pa.field("tokens", pa.int64()),
+        pa.field("meta", pa.string()),  # JSON object
+    ]
+)
+
+
+def tmp_path_for(path: str) -> str:
+    return f"{path}.tmp-{os.getpid()}"
+
+
+def dump_meta(meta: dict[str, Any]) -> str:
+    """JSON with sorted keys: the same meta always gives the same bytes."""
+    return json.dumps(meta, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def documents_to_table(docs: Iterable[Document], tokens: Iterable[int | None]) -> pa.Table:
+    """Documents (and their token counts) as a table of :data:`DOCUMENT_SCHEMA`."""
+    docs = list(docs)
+    return pa.table(
+        {
+            "id": [d.id for d in docs],
+            "text": [d.text for d in docs],
+            "source": [d.source for d in docs],
+            "lang": [d.meta.get("lang") for d in docs],
+            "tokens": list(tokens),
+            "meta": [dump_meta(d.meta) for d in docs],
+        },
+        schema=DOCUMENT_SCHEMA,
+    )
+
+
+class AtomicParquetWriter:
+    """Stream record batches into one Parquet file that appears only when closed.
+
+    Use as a context manager: on an exception the temporary file is removed and nothing
+    appears under ``path``. An empty file (no rows written) is still written, with the schema,
+    so that "this task produced nothing" is distinguishable from "this task did not run".
+    """
+
+    def __init__(
+        self,
+        path: str,
+        schema: pa.Schema,
+        compression: str = "zstd",
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.path = path
+        self.schema = schema.with_metadata(metadata) if metadata else schema
+        self.compression = compression
+        self.rows = 0
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        self._tmp = tmp_path_for(path)
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            self._tmp, self.schema, compression=compression
+        )
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            raise ValueError(f"{self.path}: writer already closed")
+        if table.num_rows:
+            self._writer.write_table(
+                table.cast(self.schema) if table.schema != self.schema else table
+            )
+            self.rows += table.num_rows
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if os.path.exists(self._tmp):
+            os.remove(self._tmp)
+
+    def __enter__(self) -> AtomicParquetWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_table_atomic(
+    table: pa.Table, path: str, compression: str = "zstd", metadata: dict[str, str] | None = None
+) -> None:
+    """Write a whole table to ``path`` atomically."""
+    with AtomicParquetWriter(path, table.schema, compression, metadata) as writer:
+        writer.write(table)
+
+
+def write_json_atomic(data: Any, path: str) -> None:
+    """JSON file that appears complete or not at all (also used as a step's done-marker)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = tmp_path_for(path)
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def shard_name(index: int, total: int) -> str:
+    """Hugging Face style shard file name: ``train-00000-of-00004.parquet``."""
+    return f"train-{index:05d}-of-{total:05d}.parquet"

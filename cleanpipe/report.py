@@ -1,0 +1,215 @@
+"""report.json: what happened to every document, per source and per stage; and the terminal
+summary of it (``cleanpipe report OUT``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cleanpipe.config import Config
+from cleanpipe.io.writers import write_json_atomic
+from cleanpipe.mixture import MixturePlan
+
+
+def _source_report(
+    source: str,
+    map_stats: list[dict[str, Any]],
+    route_stats: list[dict[str, Any]],
+    plan: MixturePlan,
+    shard_stats: list[dict[str, Any]],
+) -> dict[str, Any]:
+    mine = [s for s in map_stats if s["source"] == source]
+    read: Counter = Counter()
+    for s in mine:
+        read.update(s["read"])
+    read_rejects = {k: v for k, v in read.items() if k.startswith("read:")}
+    funnel = [{"step": "read", "docs": read["documents"], "dropped": read_rejects}]
+    stage_totals: dict[str, dict[str, Any]] = {}
+    for s in mine:
+        for st in s["stages"]:
+            total = stage_totals.setdefault(
+                st["stage"],
+                {
+                    "stage": st["stage"],
+                    "in": 0,
+                    "out": 0,
+                    "modified": 0,
+                    "seconds": 0.0,
+                    "dropped": Counter(),
+                    "dropped_chars": Counter(),
+                    "would_drop": Counter(),
+                },
+            )
+            for key in ("in", "out", "modified", "seconds"):
+                total[key] += st[key]
+            for key in ("dropped", "dropped_chars", "would_drop"):
+                total[key].update(st[key])
+    stages = []
+    for total in stage_totals.values():
+        total = {
+            k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()
+        }
+        total["seconds"] = round(total["seconds"], 3)
+        stages.append(total)
+        funnel.append({"step": total["stage"], "docs": total["out"], "dropped": total["dropped"]})
+    staged_docs = sum(s["kept"].get("docs", 0) for s in mine)
+    duplicates = sum(
+        r.get("removed_duplicates", 0) for r in route_stats if r["task"].split("/")[0] == source
+    )
+    funnel.append(
+        {
+            "step": "dedup",
+            "docs": staged_docs - duplicates,
+            "dropped": {"dedup:duplicate": duplicates} if duplicates else {},
+        }
+    )
+    dropped: Counter = Counter(read_rejects)
+    for st in stages:
+        dropped.update(st["dropped"])
+    sp = plan.sources[source]
+    out_docs = sum(sh["sources"].get(source, {}).get("docs", 0) for sh in shard_stats)
+    out_tokens = sum(sh["sources"].get(source, {}).get("tokens", 0) for sh in shard_stats)
+    kept = staged_docs - duplicates
+    input_docs = read["records"]
+    langs: Counter = Counter()
+    for s in mine:
+        langs.update(s["langs"])
+    extra: dict[str, Counter] = {}
+    for s in mine:
+        for stage, values in s.get("stage_extra", {}).items():
+            extra.setdefault(stage, Counter()).update(values)
+    return {
+        "input_docs": input_docs,
+        "funnel": funnel,
+        "stages": stages,
+        "stage_extra": {k: dict(sorted(v.items())) for k, v in extra.items()},
+        "dropped": dict(sorted(dropped.items())),
+        "duplicates_removed": duplicates,
+        "kept_docs": kept,
+        "tokens_staged": sum(s["kept"].get("tokens", 0) for s in mine),
+        "tokens_available": sp.available_tokens,
+        "target_share": round(sp.weight, 6),
+        "epochs": round(sp.epochs, 4),
+        "max_epochs": sp.max_epochs,
+        "output_docs": out_docs,
+        "output_tokens": out_tokens,
+        "languages": dict(langs.most_common()),
+        "accounting": {
+            "input": input_docs,
+            "kept": kept,
+            "dropped": sum(dropped.values()),
+            "duplicates": duplicates,
+            "balanced": input_docs == kept + sum(dropped.values()) + duplicates,
+        },
+    }
+
+
+def build_report(
+    config: Config,
+    map_stats: list[dict[str, Any]],
+    dedup_info: dict[str, Any],
+    plan: MixturePlan,
+    route_stats: list[dict[str, Any]],
+    shard_stats: list[dict[str, Any]],
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    """The machine-readable report (keys documented in README "report.json")."""
+    sources = {
+        s: _source_report(s, map_stats, route_stats, plan, shard_stats)
+        for s in sorted(config.sources)
+    }
+    total_tokens = sum(s["output_tokens"] for s in sources.values())
+    for s in sources.values():
+        s["achieved_share"] = round(s["output_tokens"] / total_tokens, 6) if total_tokens else 0.0
+    return {
+        "run": {
+            "seed": config.seed,
+            "tokenizer": config.mixture.tokenizer,
+            "total_tokens": total_tokens,
+            "total_docs": sum(s["output_docs"] for s in sources.values()),
+            "budget_tokens": round(plan.budget_tokens),
+            "budget_rule": plan.budget_rule,
+            "shards_written": len(shard_stats),
+            "shards": shard_stats,
+            "config_fingerprint": manifest["config_fingerprint"],
+            "cleanpipe_version": manifest["cleanpipe_version"],
+        },
+        "sources": sources,
+        "dedup": dedup_info,
+        "accounting_ok": all(s["accounting"]["balanced"] for s in sources.values()),
+    }
+
+
+def write_reports(report: dict[str, Any], root: str) -> None:
+    write_json_atomic(report, os.path.join(root, "report.json"))
+
+
+def load_report(root: str) -> dict[str, Any]:
+    path = os.path.join(root, "report.json") if os.path.isdir(root) else root
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def print_report(report: dict[str, Any], console: Console | None = None) -> None:
+    """Funnel per source and the mixture table, as rich tables."""
+    console = console or Console()
+    run = report["run"]
+    console.print(
+        f"[bold]{run['total_docs']:,} documents, {run['total_tokens']:,} tokens[/bold] "
+        f"({run['tokenizer']}) in {run['shards_written']} shard(s); seed {run['seed']}; "
+        f"budget {run['budget_tokens']:,} tokens ({run['budget_rule']})"
+    )
+    funnel = Table(title="Funnel: documents after each step")
+    funnel.add_column("source")
+    funnel.add_column("input", justify="right")
+    funnel.add_column("step")
+    funnel.add_column("docs after", justify="right")
+    funnel.add_column("dropped (by reason)")
+    for name, src in report["sources"].items():
+        first = True
+        for step in src["funnel"]:
+            reasons = ", ".join(f"{k.split(':', 1)[1]} {v:,}" for k, v in step["dropped"].items())
+            funnel.add_row(
+                name if first else "",
+                f"{src['input_docs']:,}" if first else "",
+                step["step"],
+                f"{step['docs']:,}",
+                reasons,
+            )
+            first = False
+        funnel.add_section()
+    console.print(funnel)
+    mix = Table(title="Mixture: target vs achieved (by tokens)")
+    for col in (
+        "source",
+        "available tokens",
+        "target",
+        "achieved",
+        "epochs",
+        "output docs",
+        "accounting",
+    ):
+        mix.add_column(col, justify="left" if col == "source" else "right")
+    for name, src in report["sources"].items():
+        acc = src["accounting"]
+        epochs = f"{src['epochs']:.2f}"
+        if src["epochs"] > 4:
+            epochs = f"[red]{epochs} (>4)[/red]"
+        mix.add_row(
+            name,
+            f"{src['tokens_available']:,}",
+            f"{src['target_share']:.1%}",
+            f"{src['achieved_share']:.1%}",
+            epochs,
+            f"{src['output_docs']:,}",
+            "ok" if acc["balanced"] else "[red]MISMATCH[/red]",
+        )
+    console.print(mix)
+    if report.get("dedup", {}).get("enabled"):
+        d = report["dedup"]
+        console.print(f"dedup: {json.dumps({k: v for k, v in d.items() if k != 'examples'})}")

