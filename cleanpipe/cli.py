@@ -54,9 +54,20 @@ def main() -> None:
     help="--resume reuses finished tasks of an earlier run of the same config; "
     "--force deletes earlier output and starts over.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail if any input record is bad (broken JSON, invalid UTF-8, missing text ...) "
+    "instead of writing it to rejects/ and going on.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
 def run(
-    config_path: str, output: str | None, workers: int | None, resume: bool, quiet: bool
+    config_path: str,
+    output: str | None,
+    workers: int | None,
+    resume: bool,
+    strict: bool,
+    quiet: bool,
 ) -> None:
     """Run the whole job of CONFIG: clean, deduplicate, mix, write shards and report.
 
@@ -72,7 +83,9 @@ def run(
     config = _load(config_path, output)
     started = time.perf_counter()
     try:
-        result = run_job(config, workers=workers, force=not resume, progress=not quiet)
+        result = run_job(
+            config, workers=workers, force=not resume, strict=strict, progress=not quiet
+        )
     except (RunError, PlanError) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)

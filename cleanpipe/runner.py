@@ -10,13 +10,16 @@ a rerun skips every task whose marker matches (resume), and redoes the rest.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -409,13 +412,40 @@ def _check_output_folder(config: Config, root: str, force: bool) -> None:
             f"{root} holds the output of a different config (its manifest.json differs); "
             "rerun with --force to overwrite it, or choose another --output"
         )
-    if manifest is None and os.path.isdir(root) and os.listdir(root):
-        known = {"staging", "rejects", "dedup", "routing", "data", "plan.json"}
-        if not set(os.listdir(root)) <= known | {"report.json"}:
+    if manifest is None and os.path.isdir(root):
+        known = {"staging", "rejects", "dedup", "routing", "data", "plan.json", ".lock"}
+        if not set(os.listdir(root)) <= known:
             raise RunError(
                 f"{root} exists and is not a cleanpipe output folder; choose another "
                 "--output or empty it"
             )
+
+
+@contextmanager
+def output_lock(root: str) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder: two runs must never write into it at once.
+
+    ``flock`` is released by the OS when the process dies, so a killed run leaves no stale lock.
+    """
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, ".lock"), "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise RunError(
+                f"{root} is being written by another cleanpipe run ({holder}); wait for it to "
+                "finish or choose another --output"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def run(
@@ -423,16 +453,31 @@ def run(
     *,
     workers: int | None = None,
     force: bool = False,
+    strict: bool = False,
     progress: bool = True,
     executor: Any = None,
 ) -> RunResult:
-    """Run the whole job described by ``config``; returns the report and what was reused."""
+    """Run the whole job described by ``config``; returns the report and what was reused.
+
+    ``strict`` turns bad input records (which otherwise go to ``rejects/``) into a failure
+    after the map step. ``executor`` defaults to a :class:`LocalExecutor` of ``workers``.
+    """
+    root = config.output.path
+    with output_lock(root):
+        _check_output_folder(config, root, force)
+        own_executor = executor is None
+        executor = executor or LocalExecutor(workers, progress=progress)
+        try:
+            return _run_steps(config, root, executor, strict)
+        finally:
+            if own_executor:
+                executor.close()
+
+
+def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunResult:
     from cleanpipe.report import build_report, write_reports
 
     started = time.perf_counter()
-    root = config.output.path
-    _check_output_folder(config, root, force)
-    os.makedirs(root, exist_ok=True)
     layout = Layout(root)
     manifest = {
         "config_fingerprint": config.fingerprint(),
@@ -443,73 +488,98 @@ def run(
         "versions": _versions(),
     }
     write_json_atomic(manifest, layout.file("manifest.json"))
-    own_executor = executor is None
-    executor = executor or LocalExecutor(workers, progress=progress)
-    try:
-        # map
-        tasks = plan_map_tasks(config)
-        fingerprints = {t.name: map_fingerprint(t, config) for t in tasks}
-        done: dict[str, dict[str, Any]] = {}
-        for t in tasks:
-            marker = _read_marker(layout.staged(t.source, t.part, "done.json"))
-            if marker is not None and marker.get("fingerprint") == fingerprints[t.name]:
-                done[t.name] = marker
-        todo = [t for t in tasks if t.name not in done]
-        for stats in executor.map(run_map_task, [(t, config, root) for t in todo], "map"):
-            done[stats["task"]] = stats
-        map_stats = [done[t.name] for t in tasks]
 
-        # barrier: dedup over all sources, then the mixture plan
-        barrier_fp = _digest([config.fingerprint(), sorted(fingerprints.values())])
-        dedup_info = _run_dedup(config, root, tasks, barrier_fp)
-        hashes, tokens = _surviving_hashes(config, root, tasks)
-        plan = plan_mixture(config, hashes, tokens)
-        n_shards = _shard_count(config, plan, map_stats)
-        write_json_atomic(
-            {"fingerprint": barrier_fp, "n_shards": n_shards, **plan.to_dict()},
-            layout.file("plan.json"),
-        )
+    # map
+    tasks = plan_map_tasks(config)
+    fingerprints = {t.name: map_fingerprint(t, config) for t in tasks}
+    done = _finished(tasks, lambda t: layout.staged(t.source, t.part, "done.json"), fingerprints)
+    reused = len(done)
+    todo = [(t, config, root) for t in tasks if t.name not in done]
+    for stats in executor.map(run_map_task, todo, "map"):
+        done[stats["task"]] = stats
+    map_stats = [done[t.name] for t in tasks]
+    if strict:
+        _fail_on_bad_records(map_stats)
 
-        # route
-        route_stats: dict[str, dict[str, Any]] = {}
-        for t in tasks:
-            marker = _read_marker(layout.routed(t.source, t.part, "done.json"))
-            if marker is not None and marker.get("fingerprint") == barrier_fp:
-                route_stats[t.name] = marker
-        todo_route = [t for t in tasks if t.name not in route_stats]
-        args = [(t, config, root, plan.to_dict(), n_shards, barrier_fp) for t in todo_route]
-        for stats in executor.map(run_route_task, args, "route"):
-            route_stats[stats["task"]] = stats
+    # barrier: dedup over all sources, then the mixture plan
+    barrier_fp = _digest([config.fingerprint(), sorted(fingerprints.values())])
+    dedup_info = _run_dedup(config, root, tasks, barrier_fp)
+    hashes, tokens = _surviving_hashes(config, root, tasks)
+    plan = plan_mixture(config, hashes, tokens)
+    n_shards = _shard_count(config, plan, map_stats)
+    write_json_atomic(
+        {"fingerprint": barrier_fp, "n_shards": n_shards, **plan.to_dict()},
+        layout.file("plan.json"),
+    )
 
-        # shard (cheap relative to map; always rewritten from the routed rows)
-        routed_paths = [layout.routed(t.source, t.part) for t in tasks]
-        metadata = {
-            "cleanpipe.version": __version__,
-            "cleanpipe.seed": str(config.seed),
-            "cleanpipe.config_fingerprint": config.fingerprint(),
-        }
-        if os.path.isdir(layout.data):
-            for name in os.listdir(layout.data):
-                if not name.startswith("train-") or not name.endswith(
-                    f"-of-{n_shards:05d}.parquet"
-                ):
-                    os.remove(os.path.join(layout.data, name))
-        shard_args = [(s, n_shards, routed_paths, config, root, metadata) for s in range(n_shards)]
-        shard_stats = executor.map(run_shard_task, shard_args, "shards")
-    finally:
-        if own_executor:
-            executor.close()
+    # route
+    same_barrier = {t.name: barrier_fp for t in tasks}
+    routed = _finished(tasks, lambda t: layout.routed(t.source, t.part, "done.json"), same_barrier)
+    todo_route = [
+        (t, config, root, plan.to_dict(), n_shards, barrier_fp)
+        for t in tasks
+        if t.name not in routed
+    ]
+    for stats in executor.map(run_route_task, todo_route, "route"):
+        routed[stats["task"]] = stats
+
+    # shard: cheap next to map, so always rewritten from the routed rows
+    _remove_stale_shards(layout.data, n_shards)
+    routed_paths = [layout.routed(t.source, t.part) for t in tasks]
+    metadata = {
+        "cleanpipe.version": __version__,
+        "cleanpipe.seed": str(config.seed),
+        "cleanpipe.config_fingerprint": config.fingerprint(),
+    }
+    shard_args = [(s, n_shards, routed_paths, config, root, metadata) for s in range(n_shards)]
+    shard_stats = executor.map(run_shard_task, shard_args, "shards")
 
     report = build_report(
-        config, map_stats, dedup_info, plan, list(route_stats.values()), shard_stats, manifest
+        config,
+        map_stats,
+        dedup_info,
+        plan,
+        [routed[t.name] for t in tasks],
+        shard_stats,
+        manifest,
     )
     report["run"]["map_tasks"] = len(tasks)
-    report["run"]["map_tasks_reused"] = len(tasks) - len(todo)
+    report["run"]["map_tasks_reused"] = reused
     report["run"]["seconds"] = round(time.perf_counter() - started, 2)
     write_reports(report, root)
-    return RunResult(
-        root, report, len(tasks), len(tasks) - len(todo), time.perf_counter() - started
-    )
+    return RunResult(root, report, len(tasks), reused, time.perf_counter() - started)
+
+
+def _finished(
+    tasks: list[MapTask], marker_of: Any, fingerprints: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Markers of tasks already done with the same inputs (what resume skips)."""
+    done = {}
+    for t in tasks:
+        marker = _read_marker(marker_of(t))
+        if marker is not None and marker.get("fingerprint") == fingerprints[t.name]:
+            done[t.name] = marker
+    return done
+
+
+def _fail_on_bad_records(map_stats: list[dict[str, Any]]) -> None:
+    bad: Counter = Counter()
+    for stats in map_stats:
+        bad.update({k: v for k, v in stats["read"].items() if k.startswith("read:")})
+    if bad:
+        listing = ", ".join(f"{k.removeprefix('read:')} {v}" for k, v in sorted(bad.items()))
+        raise RunError(
+            f"--strict: {sum(bad.values())} bad input records ({listing}); see rejects/ for "
+            "each one's file, line and reason"
+        )
+
+
+def _remove_stale_shards(data_dir: str, n_shards: int) -> None:
+    """Shards of an earlier plan with another shard count would mix with the new ones."""
+    if os.path.isdir(data_dir):
+        for name in os.listdir(data_dir):
+            if not name.endswith(f"-of-{n_shards:05d}.parquet"):
+                os.remove(os.path.join(data_dir, name))
 
 
 def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str) -> dict[str, Any]:
