@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from cleanpipe.stages.base import Filter, register
 
 #: environment variable naming a model file to use instead of the bundled ``lid.176.ftz``.
 MODEL_ENV = "CLEANPIPE_LID_MODEL"
-_WHITESPACE = re.compile(r"\s+")
 _LABEL_PREFIX = "__label__"
 
 
@@ -47,10 +45,11 @@ def load_model(path: str) -> Any:
 
 
 def prepare_text(text: str, max_chars: int | None) -> str:
-    """fastText reads one line: fold all whitespace to spaces and cap the length."""
+    """fastText reads one line: newlines become spaces (fastText already splits words on any
+    other whitespace, so nothing more is needed) and the length is capped."""
     if max_chars is not None:
         text = text[:max_chars]
-    return _WHITESPACE.sub(" ", text).strip()
+    return text.replace("\n", " ")
 
 
 @register("langid")
@@ -93,7 +92,9 @@ class LanguageID(Filter):
         results: list[tuple[str, float]] = []
         for text in texts:
             line = prepare_text(text, self.max_chars)
-            found = predict_one(line + "\n", 1, 0.0, "replace") if line else []
+            found = (
+                predict_one(line + "\n", 1, 0.0, "replace") if line and not line.isspace() else []
+            )
             if found:
                 score, label = found[0]
                 results.append((label[len(_LABEL_PREFIX) :], min(max(float(score), 0.0), 1.0)))

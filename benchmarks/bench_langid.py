@@ -1,0 +1,81 @@
+"""LanguageID throughput (texts/s) against a bare fastText loop over the same texts.
+
+    python benchmarks/bench_langid.py [--repeat 3]
+
+The texts are the web sample (real pages, ~3 KB each). The baseline is what a user would
+write by hand: ``model.predict(text.replace("\\n", " "))`` per text with the same model.
+Both are measured in the same process, best of ``--repeat`` runs; the ratio is what matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+
+from cleanpipe import Document
+from cleanpipe.stages import LanguageID
+from cleanpipe.stages.langid import load_model
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sample_texts() -> list[str]:
+    texts = []
+    for path in sorted((REPO / "sample_data" / "web").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    texts.append(json.loads(line)["text"])
+                except (json.JSONDecodeError, KeyError):
+                    continue
+    return texts
+
+
+def best_of(repeat: int, fn) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    texts = sample_texts()
+    stage = LanguageID(languages=["en"])
+    model = load_model(stage.model_path)
+
+    def bare() -> None:
+        for text in texts:
+            model.predict(text.replace("\n", " "))
+
+    def ours_predict() -> None:
+        stage.predict(texts)
+
+    def ours_stage() -> None:
+        list(LanguageID(languages=["en"])(Document(str(i), t) for i, t in enumerate(texts)))
+
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    t_bare = best_of(args.repeat, bare)
+    t_pred = best_of(args.repeat, ours_predict)
+    t_stage = best_of(args.repeat, ours_stage)
+    print(f"{len(texts)} texts, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
+    for name, t in [
+        ("bare fastText loop", t_bare),
+        ("LanguageID.predict", t_pred),
+        ("LanguageID stage", t_stage),
+    ]:
+        print(
+            f"{name:<20} {len(texts) / t:>9,.0f} texts/s  {mb / t:6.1f} MB/s  "
+            f"ratio {t_bare / t:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

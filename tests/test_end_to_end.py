@@ -1,0 +1,107 @@
+"""The main job: configs/mixtures/llama.yaml on the bundled sample data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from cleanpipe.config import load_config
+from cleanpipe.runner import RunError, output_lock, run
+
+SOURCES = ["books", "code", "news", "papers", "web"]
+
+
+def shard_digests(out: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((out / "data").glob("*.parquet"))
+    }
+
+
+@pytest.fixture(scope="module")
+def llama_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    repo = Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("llama")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(repo)
+        config = load_config("configs/mixtures/llama.yaml", output=str(out))
+        result = run(config, workers=2, progress=False)
+    return config, result, out
+
+
+def test_shards_are_readable_by_pyarrow_duckdb_and_polars(llama_run: tuple) -> None:
+    _, result, out = llama_run
+    shards = sorted((out / "data").glob("train-*-of-*.parquet"))
+    assert len(shards) == result.report["run"]["shards_written"] >= 2
+    table = pq.read_table(out / "data")
+    assert table.column_names == ["id", "text", "source", "lang", "tokens", "meta"]
+    assert set(table.column("source").to_pylist()) == set(SOURCES)
+    rows = duckdb.sql(f"select count(*) from '{out}/data/*.parquet'").fetchall()[0][0]
+    assert rows == table.num_rows == pl.read_parquet(f"{out}/data/*.parquet").height
+    assert pq.read_metadata(shards[0]).row_group(0).column(1).compression == "ZSTD"
+    meta = json.loads(table.column("meta")[0].as_py())
+    assert isinstance(meta, dict)
+
+
+def test_report_accounts_for_every_input_document(llama_run: tuple) -> None:
+    _, result, out = llama_run
+    report = json.loads((out / "report.json").read_text())
+    assert report["accounting_ok"] is True
+    web = report["sources"]["web"]
+    # sample_data/README.md: three broken lines in web/crawl-001.jsonl.gz
+    assert web["input_docs"] == 1743
+    assert web["dropped"]["read:malformed_json"] == 2
+    assert web["dropped"]["read:missing_text"] == 1
+    # ~10% of web pages are not English (sample_data/MANIFEST.json)
+    assert web["dropped"]["langid:language"] >= 150
+    for name in SOURCES:
+        src = report["sources"][name]
+        acc = src["accounting"]
+        assert acc["input"] == acc["kept"] + acc["dropped"] + acc["duplicates"]
+        assert abs(src["achieved_share"] - src["target_share"]) < 0.005
+    assert report["run"]["tokenizer"] == "cl100k"
+    assert report["run"]["total_tokens"] == sum(
+        pq.read_table(out / "data", columns=["tokens"]).column("tokens").to_pylist()
+    )
+
+
+def test_rejects_have_file_line_and_reason(llama_run: tuple) -> None:
+    _, _, out = llama_run
+    rejects = pq.read_table(out / "rejects").to_pylist()
+    broken = [r for r in rejects if r["reason"].startswith("read:")]
+    assert {(Path(r["file"]).name, r["location"], r["reason"]) for r in broken} == {
+        ("crawl-001.jsonl.gz", "line 98", "read:malformed_json"),
+        ("crawl-001.jsonl.gz", "line 311", "read:missing_text"),
+        ("crawl-001.jsonl.gz", "line 524", "read:malformed_json"),
+    }
+    lang_drops = [r for r in rejects if r["reason"] == "langid:language"]
+    assert lang_drops and all(r["text"] for r in lang_drops)
+
+
+def test_rerun_resumes_and_gives_byte_identical_shards(llama_run: tuple, tmp_path: Path) -> None:
+    config, result, out = llama_run
+    before = shard_digests(out)
+    again = run(config, workers=1, progress=False)
+    assert again.map_tasks_skipped == again.map_tasks == result.map_tasks
+    assert shard_digests(out) == before
+    # a fresh run elsewhere, with another worker count, writes the same bytes
+    import dataclasses
+
+    other = dataclasses.replace(
+        config, output=dataclasses.replace(config.output, path=str(tmp_path / "o"))
+    )
+    fresh = run(other, workers=1, progress=False)
+    assert fresh.map_tasks_skipped == 0
+    assert shard_digests(tmp_path / "o") == before
+
+
+def test_second_run_on_the_same_folder_is_refused(llama_run: tuple) -> None:
+    config, _, out = llama_run
+    with output_lock(str(out)), pytest.raises(RunError, match="another cleanpipe run"):
+        run(config, workers=1, progress=False)
