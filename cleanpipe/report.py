@@ -14,6 +14,7 @@ from rich.table import Table
 from cleanpipe.config import Config
 from cleanpipe.io.writers import write_json_atomic
 from cleanpipe.mixture import MixturePlan
+from cleanpipe.signals import merge_collected
 
 
 def _source_report(
@@ -76,9 +77,7 @@ def _source_report(
     out_tokens = sum(sh["sources"].get(source, {}).get("tokens", 0) for sh in shard_stats)
     kept = staged_docs - duplicates
     input_docs = read["records"]
-    langs: Counter = Counter()
-    for s in mine:
-        langs.update(s["langs"])
+    collected = merge_collected([s["collected"] for s in mine])
     extra: dict[str, Counter] = {}
     for s in mine:
         for stage, values in s.get("stage_extra", {}).items():
@@ -98,7 +97,9 @@ def _source_report(
         "max_epochs": sp.max_epochs,
         "output_docs": out_docs,
         "output_tokens": out_tokens,
-        "languages": dict(langs.most_common()),
+        "languages": collected["languages"],
+        "signals": collected["signals"],
+        "examples": collected["examples"],
         "accounting": {
             "input": input_docs,
             "kept": kept,

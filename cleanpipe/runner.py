@@ -50,11 +50,14 @@ from cleanpipe.io.writers import (
     write_json_atomic,
 )
 from cleanpipe.mixture import MixturePlan, plan_mixture
+from cleanpipe.signals import SignalCollector
 from cleanpipe.stages.base import batched
 from cleanpipe.tokens import TokenCounter
 
 #: documents per batch between stages, tokenizer and writer in a map task.
 MAP_BATCH = 512
+#: bump when what a task writes changes shape, so resume never reuses an older layout.
+MARKER_FORMAT = 2
 #: a folder of text files (source code) is read in tasks of up to this many files.
 TEXT_FILES_PER_TASK = 64
 
@@ -151,6 +154,7 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
             "dedup": dataclasses.asdict(config.dedup) if config.dedup else None,
             "tokenizer": config.mixture.tokenizer,
             "version": __version__,
+            "format": MARKER_FORMAT,
         }
     )
 
@@ -159,7 +163,11 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
 
 
 def _documents(
-    task: MapTask, source: SourceConfig, rejects: RejectsWriter, read_stats: Counter
+    task: MapTask,
+    source: SourceConfig,
+    rejects: RejectsWriter,
+    read_stats: Counter,
+    collector: SignalCollector,
 ) -> Iterator[Document]:
     """Documents of the task's files; bad records go to rejects and are counted."""
     options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
@@ -170,6 +178,7 @@ def _documents(
             if isinstance(record, BadRecord):
                 read_stats[f"read:{record.reason}"] += 1
                 rejects.add_bad_record(record)
+                collector.add_example(f"read:{record.reason}", record.id, record.raw)
             else:
                 read_stats["documents"] += 1
                 yield record
@@ -185,13 +194,17 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
     counter = TokenCounter(config.mixture.tokenizer)
     rejects = RejectsWriter(layout.rejects(task.source, task.part), task.source)
     read_stats: Counter = Counter()
+    collector = SignalCollector()
+
+    def on_drop(doc: Document, reason: str) -> None:
+        rejects.add_dropped(doc, reason)
+        collector.observe(doc, reason)
+
+    docs: Any = _documents(task, source, rejects, read_stats, collector)
     for stage in stages:
-        stage.on_drop = rejects.add_dropped
-    docs: Any = _documents(task, source, rejects, read_stats)
-    for stage in stages:
+        stage.on_drop = on_drop
         docs = stage(docs)
-    kept = Counter()
-    langs: Counter = Counter()
+    kept: Counter = Counter()
     signature_writer = None
     try:
         with AtomicParquetWriter(layout.staged(task.source, task.part), DOCUMENT_SCHEMA) as out:
@@ -202,7 +215,8 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
                 kept["tokens"] += sum(tokens)
                 kept["chars"] += sum(len(d.text) for d in batch)
                 kept["bytes"] += sum(len(d.text.encode("utf-8")) for d in batch)
-                langs.update(d.meta.get("lang", "unknown") for d in batch)
+                for doc in batch:
+                    collector.observe(doc)
                 if config.dedup is not None:
                     from cleanpipe.stages import dedup as _dedup
 
@@ -237,7 +251,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         "stages": [stage.stats.to_dict() for stage in stages],
         "stage_extra": {s.name: s.report_extra() for s in stages if hasattr(s, "report_extra")},
         "kept": dict(kept),
-        "langs": dict(sorted(langs.items())),
+        "collected": collector.to_dict(),
         "seconds": round(time.perf_counter() - started, 3),
     }
     write_json_atomic(stats, layout.staged(task.source, task.part, "done.json"))
