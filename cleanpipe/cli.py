@@ -33,6 +33,7 @@ def main() -> None:
       cleanpipe validate configs/mixtures/llama.yaml
       cleanpipe run configs/mixtures/llama.yaml
       cleanpipe run configs/mixtures/llama.yaml --output /tmp/llama --workers 2
+      cleanpipe plan configs/mixtures/llama.yaml
       cleanpipe report out/llama
       cleanpipe stages
     """
@@ -114,6 +115,32 @@ def validate(config_path: str) -> None:
         f"{config_path}: ok ({len(config.sources)} sources, {n_stages} stages, "
         f"output {config.output.path})"
     )
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", help="Output folder of an earlier run to plan from.")
+def plan(config_path: str, output: str | None) -> None:
+    """Print the mixture plan of CONFIG (tokens per source, epochs, warnings) without running.
+
+    Uses the cleaned data of an earlier run of the same sources when there is one (exact),
+    else a quick estimate on the raw inputs, and says which: tune weights in seconds.
+
+    \b
+    Example:
+      cleanpipe plan configs/mixtures/llama.yaml
+    """
+    from cleanpipe.mixture import PlanError
+    from cleanpipe.planning import preview_plan
+    from cleanpipe.report import print_plan
+
+    config = _load(config_path, output)
+    try:
+        preview = preview_plan(config)
+    except PlanError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    print_plan(preview.plan, preview.detail)
 
 
 @main.command()

@@ -21,7 +21,7 @@ import yaml
 
 from cleanpipe.io.readers import DEFAULT_MAX_DOC_BYTES, expand_paths
 from cleanpipe.stages import STAGE_REGISTRY, Stage
-from cleanpipe.tokens import TOKENIZERS
+from cleanpipe.tokens import COUNTING_MODES, TOKENIZERS
 
 if TYPE_CHECKING:
     from cleanpipe.stages.dedup import DedupConfig
@@ -78,6 +78,8 @@ class MixtureConfig:
     total_tokens: int | str | dict[str, float] | None = None
     max_epochs: float = 4.0
     tokenizer: str = "cl100k"
+    token_counting: str = "exact"  # or "estimate" (see cleanpipe.tokens)
+    on_shortfall: str = "fail"  # or "shrink": lower the budget until every source fits
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,7 @@ _SOURCE_KEYS = [
     "stages",
     "max_doc_bytes",
 ]
-_MIXTURE_KEYS = ["total_tokens", "max_epochs", "tokenizer"]
+_MIXTURE_KEYS = ["total_tokens", "max_epochs", "tokenizer", "token_counting", "on_shortfall"]
 
 
 def _positive(value: Any) -> bool:
@@ -430,20 +432,26 @@ def _parse_total_tokens(c: _Checker, value: Any) -> int | str | dict[str, float]
 
 def _parse_mixture(c: _Checker, raw: Any) -> MixtureConfig:
     data = c.mapping(raw, "mixture", _MIXTURE_KEYS)
+
+    def one_of(key: str, choices: Any, default: str) -> str:
+        return c.typed(
+            data,
+            key,
+            "mixture",
+            str,
+            default,
+            lambda v: v in choices,
+            "one of " + ", ".join(choices),
+        )
+
     return MixtureConfig(
         total_tokens=_parse_total_tokens(c, data.get("total_tokens")),
         max_epochs=float(
             c.typed(data, "max_epochs", "mixture", float, 4.0, _positive, "a number > 0")
         ),
-        tokenizer=c.typed(
-            data,
-            "tokenizer",
-            "mixture",
-            str,
-            "cl100k",
-            lambda v: v in TOKENIZERS,
-            "one of " + ", ".join(TOKENIZERS),
-        ),
+        tokenizer=one_of("tokenizer", list(TOKENIZERS), "cl100k"),
+        token_counting=one_of("token_counting", COUNTING_MODES, "exact"),
+        on_shortfall=one_of("on_shortfall", ("fail", "shrink"), "fail"),
     )
 
 

@@ -50,12 +50,14 @@ class MixturePlan:
     budget_tokens: float
     budget_rule: str  # "total_tokens", "max", "chinchilla"
     sources: dict[str, SourcePlan]
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "budget_tokens": self.budget_tokens,
             "budget_rule": self.budget_rule,
             "sources": {name: asdict(plan) for name, plan in self.sources.items()},
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -64,6 +66,7 @@ class MixturePlan:
             data["budget_tokens"],
             data["budget_rule"],
             {n: SourcePlan(**p) for n, p in data["sources"].items()},
+            tuple(data.get("warnings", ())),
         )
 
 
@@ -77,17 +80,22 @@ def max_epochs_of(config: Config, source: str) -> float:
     return own if own is not None else config.mixture.max_epochs
 
 
-def budget(config: Config, available: dict[str, int]) -> tuple[float, str]:
-    """The token budget ``B`` and the rule it came from."""
-    rule = config.mixture.total_tokens
+def max_budget(config: Config, available: dict[str, int]) -> float:
+    """The largest budget at which no source exceeds its max_epochs."""
     weights = normalised_weights(config)
+    return float(
+        min(max_epochs_of(config, s) * available[s] / w for s, w in weights.items() if w > 0)
+    )
+
+
+def budget(config: Config, available: dict[str, int]) -> tuple[float, str]:
+    """The token budget ``B`` and the rule it came from (``max`` is also the default)."""
+    rule = config.mixture.total_tokens
     if isinstance(rule, int):
         return float(rule), "total_tokens"
     if isinstance(rule, dict):
         return CHINCHILLA_TOKENS_PER_PARAM * rule["chinchilla_params"], "chinchilla"
-    # "max" (also the default): the largest B at which no source exceeds its max_epochs.
-    limits = [max_epochs_of(config, s) * available[s] / w for s, w in weights.items() if w > 0]
-    return float(min(limits)), "max"
+    return max_budget(config, available), "max"
 
 
 def check_epochs(config: Config, available: dict[str, int], total: float) -> None:
@@ -134,6 +142,13 @@ def plan_mixture(
     """Plan every source from the (hash, tokens) of its documents that survived dedup."""
     available = {s: int(doc_tokens[s].sum()) for s in config.sources}
     total, rule = budget(config, available)
+    warnings = []
+    if config.mixture.on_shortfall == "shrink" and total > (cap := max_budget(config, available)):
+        warnings.append(
+            f"on_shortfall: shrink lowered the budget from {total:,.0f} to {cap:,.0f} tokens so "
+            "that no source exceeds its max_epochs"
+        )
+        total, rule = cap, f"{rule}+shrink"
     check_epochs(config, available, total)
     plans: dict[str, SourcePlan] = {}
     for source, weight in normalised_weights(config).items():
@@ -159,4 +174,10 @@ def plan_mixture(
             quota_tokens=int(round(quota)),
             sampled_tokens=whole * have + taken,
         )
-    return MixturePlan(total, rule, plans)
+    for name, p in plans.items():
+        if p.epochs > 4:
+            warnings.append(
+                f"source {name!r} is repeated {p.epochs:.2f} times; beyond ~4 epochs repeated "
+                "data is worth much less than new data (Muennighoff et al. 2023)"
+            )
+    return MixturePlan(total, rule, plans, tuple(warnings))

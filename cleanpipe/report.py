@@ -15,6 +15,7 @@ from cleanpipe.config import Config
 from cleanpipe.io.writers import write_json_atomic
 from cleanpipe.mixture import MixturePlan
 from cleanpipe.signals import merge_collected
+from cleanpipe.tokens import EstimateStats
 
 
 def _source_report(
@@ -78,6 +79,10 @@ def _source_report(
     kept = staged_docs - duplicates
     input_docs = read["records"]
     collected = merge_collected([s["collected"] for s in mine])
+    estimate = EstimateStats()
+    for s in mine:
+        if s.get("token_estimate"):
+            estimate.merge(s["token_estimate"])
     extra: dict[str, Counter] = {}
     for s in mine:
         for stage, values in s.get("stage_extra", {}).items():
@@ -97,6 +102,7 @@ def _source_report(
         "max_epochs": sp.max_epochs,
         "output_docs": out_docs,
         "output_tokens": out_tokens,
+        "token_estimate": estimate.summary() if estimate.calibration_docs else None,
         "languages": collected["languages"],
         "signals": collected["signals"],
         "examples": collected["examples"],
@@ -125,12 +131,20 @@ def build_report(
         for s in sorted(config.sources)
     }
     total_tokens = sum(s["output_tokens"] for s in sources.values())
+    warnings = list(plan.warnings)
+    warnings += [
+        f"source {name!r}: input {s['accounting']['input']:,} != kept + dropped + duplicates"
+        for name, s in sources.items()
+        if not s["accounting"]["balanced"]
+    ]
     for s in sources.values():
         s["achieved_share"] = round(s["output_tokens"] / total_tokens, 6) if total_tokens else 0.0
     return {
         "run": {
             "seed": config.seed,
             "tokenizer": config.mixture.tokenizer,
+            "token_counting": config.mixture.token_counting,
+            "warnings": warnings,
             "total_tokens": total_tokens,
             "total_docs": sum(s["output_docs"] for s in sources.values()),
             "budget_tokens": round(plan.budget_tokens),
@@ -214,3 +228,37 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
     if report.get("dedup", {}).get("enabled"):
         d = report["dedup"]
         console.print(f"dedup: {json.dumps({k: v for k, v in d.items() if k != 'examples'})}")
+
+
+def print_plan(plan: MixturePlan, basis: str, console: Console | None = None) -> None:
+    """The mixture plan as a table: tokens available, target, epochs, warnings."""
+    console = console or Console()
+    console.print(f"plan from {basis}")
+    console.print(f"budget: {plan.budget_tokens:,.0f} tokens ({plan.budget_rule})")
+    table = Table()
+    for col in (
+        "source",
+        "docs",
+        "available tokens",
+        "share",
+        "target tokens",
+        "epochs",
+        "max epochs",
+    ):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    for name, p in plan.sources.items():
+        epochs = f"{p.epochs:.2f}"
+        if p.epochs > 4:
+            epochs = f"[red]{epochs}[/red]"
+        table.add_row(
+            name,
+            f"{p.available_docs:,}",
+            f"{p.available_tokens:,}",
+            f"{p.weight:.1%}",
+            f"{p.target_tokens:,.0f}",
+            epochs,
+            f"{p.max_epochs:g}",
+        )
+    console.print(table)
+    for warning in plan.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")

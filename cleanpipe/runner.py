@@ -52,7 +52,7 @@ from cleanpipe.io.writers import (
 from cleanpipe.mixture import MixturePlan, plan_mixture
 from cleanpipe.signals import SignalCollector
 from cleanpipe.stages.base import batched
-from cleanpipe.tokens import TokenCounter
+from cleanpipe.tokens import TokenEstimator
 
 #: documents per batch between stages, tokenizer and writer in a map task.
 MAP_BATCH = 512
@@ -109,7 +109,7 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _read_marker(path: str) -> dict[str, Any] | None:
+def read_marker(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -142,17 +142,27 @@ def plan_map_tasks(config: Config) -> list[MapTask]:
 
 
 def map_fingerprint(task: MapTask, config: Config) -> str:
-    """Changes when the task's files, its source's settings, dedup or the tokenizer change."""
+    """Changes when anything that shapes the task's output changes: its files, how its source
+    is read and cleaned, dedup signatures, token counting. Not the mixture weights: tuning
+    them reuses every map task."""
     files = []
     for f in task.files:
         st = os.stat(f.path)
         files.append([f.path, f.root, st.st_size, st.st_mtime_ns])
+    source = dataclasses.asdict(config.sources[task.source])
+    for mixture_only in ("weight", "max_epochs"):
+        source.pop(mixture_only)
+    mixture = config.mixture
     return _digest(
         {
             "files": files,
-            "source": dataclasses.asdict(config.sources[task.source]),
+            "source": source,
             "dedup": dataclasses.asdict(config.dedup) if config.dedup else None,
-            "tokenizer": config.mixture.tokenizer,
+            "tokens": [
+                mixture.tokenizer,
+                mixture.token_counting,
+                config.seed if mixture.token_counting == "estimate" else None,
+            ],
             "version": __version__,
             "format": MARKER_FORMAT,
         }
@@ -191,7 +201,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
     source = config.sources[task.source]
     started = time.perf_counter()
     stages = [spec.build() for spec in source.stages]
-    counter = TokenCounter(config.mixture.tokenizer)
+    counter = TokenEstimator(config.mixture.tokenizer, config.mixture.token_counting, config.seed)
     rejects = RejectsWriter(layout.rejects(task.source, task.part), task.source)
     read_stats: Counter = Counter()
     collector = SignalCollector()
@@ -209,7 +219,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
     try:
         with AtomicParquetWriter(layout.staged(task.source, task.part), DOCUMENT_SCHEMA) as out:
             for batch in batched(docs, MAP_BATCH):
-                tokens = counter.count([d.text for d in batch])
+                tokens = counter.count([d.id for d in batch], [d.text for d in batch])
                 out.write(documents_to_table(batch, tokens))
                 kept["docs"] += len(batch)
                 kept["tokens"] += sum(tokens)
@@ -252,6 +262,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         "stage_extra": {s.name: s.report_extra() for s in stages if hasattr(s, "report_extra")},
         "kept": dict(kept),
         "collected": collector.to_dict(),
+        "token_estimate": counter.stats.to_dict() if counter.mode == "estimate" else None,
         "seconds": round(time.perf_counter() - started, 3),
     }
     write_json_atomic(stats, layout.staged(task.source, task.part, "done.json"))
@@ -274,7 +285,7 @@ def _dropped_ids(root: str, source: str) -> set[str]:
     return set(table.column("id").to_pylist())
 
 
-def _surviving_hashes(
+def surviving_hashes(
     config: Config, root: str, tasks: list[MapTask]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(hash, tokens) of every staged document not removed by dedup, per source."""
@@ -377,7 +388,9 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
     order = pc.sort_indices(
         table, sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")]
     )
-    table = table.take(order).drop_columns(["_shard", "_order"])
+    table = table.take(order)
+    table = table.take(spread_repeats(table.column("source"), table.column("id")))
+    table = table.drop_columns(["_shard", "_order"])
     path = os.path.join(Layout(root).data, shard_name(shard, n_shards))
     with AtomicParquetWriter(
         path,
@@ -400,6 +413,34 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
     }
 
 
+def spread_repeats(sources: pa.ChunkedArray, ids: pa.ChunkedArray) -> list[int]:
+    """An order of rows in which no two copies of one document are neighbours.
+
+    Rows arrive in seeded-hash order, so copies are rarely adjacent; when they are, the later
+    copy is swapped with the nearest following row that conflicts with neither side. With
+    fewer distinct documents than copies (a shard of one repeated document) some adjacency
+    cannot be avoided and is left as it is.
+    """
+    keys = list(zip(sources.to_pylist(), ids.to_pylist(), strict=True))
+    order = list(range(len(keys)))
+
+    def clashes(i: int, key: tuple[str, str]) -> bool:
+        return (i > 0 and keys[order[i - 1]] == key) or (
+            i + 1 < len(order) and keys[order[i + 1]] == key
+        )
+
+    for i in range(1, len(order)):
+        if keys[order[i]] != keys[order[i - 1]]:
+            continue
+        for j in range(i + 1, len(order)):
+            if keys[order[j]] != keys[order[i - 1]]:
+                order[i], order[j] = order[j], order[i]
+                if not clashes(j, keys[order[j]]):
+                    break
+                order[i], order[j] = order[j], order[i]
+    return order
+
+
 # -- the run -----------------------------------------------------------------------------
 
 
@@ -413,7 +454,7 @@ class RunResult:
 
 
 def _check_output_folder(config: Config, root: str, force: bool) -> None:
-    manifest = _read_marker(os.path.join(root, "manifest.json"))
+    manifest = read_marker(os.path.join(root, "manifest.json"))
     if force:
         for sub in ("staging", "rejects", "dedup", "routing", "data"):
             shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
@@ -421,11 +462,8 @@ def _check_output_folder(config: Config, root: str, force: bool) -> None:
             if os.path.exists(os.path.join(root, name)):
                 os.remove(os.path.join(root, name))
         return
-    if manifest is not None and manifest.get("config_fingerprint") != config.fingerprint():
-        raise RunError(
-            f"{root} holds the output of a different config (its manifest.json differs); "
-            "rerun with --force to overwrite it, or choose another --output"
-        )
+    # An earlier run of another config is fine: each task's marker says what it was made
+    # from, and only tasks whose inputs are unchanged are reused.
     if manifest is None and os.path.isdir(root):
         known = {"staging", "rejects", "dedup", "routing", "data", "plan.json", ".lock"}
         if not set(os.listdir(root)) <= known:
@@ -505,6 +543,7 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
 
     # map
     tasks = plan_map_tasks(config)
+    _remove_stale_task_files(layout, tasks)
     fingerprints = {t.name: map_fingerprint(t, config) for t in tasks}
     done = _finished(tasks, lambda t: layout.staged(t.source, t.part, "done.json"), fingerprints)
     reused = len(done)
@@ -516,11 +555,17 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
         _fail_on_bad_records(map_stats)
 
     # barrier: dedup over all sources, then the mixture plan
-    barrier_fp = _digest([config.fingerprint(), sorted(fingerprints.values())])
-    dedup_info = _run_dedup(config, root, tasks, barrier_fp)
-    hashes, tokens = _surviving_hashes(config, root, tasks)
+    dedup_fp = _digest(
+        [
+            dataclasses.asdict(config.dedup) if config.dedup else None,
+            [fingerprints[t.name] for t in tasks],
+        ]
+    )
+    dedup_info = _run_dedup(config, root, tasks, dedup_fp)
+    hashes, tokens = surviving_hashes(config, root, tasks)
     plan = plan_mixture(config, hashes, tokens)
     n_shards = _shard_count(config, plan, map_stats)
+    barrier_fp = _digest([dedup_fp, plan.to_dict(), n_shards, config.seed])
     write_json_atomic(
         {"fingerprint": barrier_fp, "n_shards": n_shards, **plan.to_dict()},
         layout.file("plan.json"),
@@ -570,7 +615,7 @@ def _finished(
     """Markers of tasks already done with the same inputs (what resume skips)."""
     done = {}
     for t in tasks:
-        marker = _read_marker(marker_of(t))
+        marker = read_marker(marker_of(t))
         if marker is not None and marker.get("fingerprint") == fingerprints[t.name]:
             done[t.name] = marker
     return done
@@ -588,6 +633,21 @@ def _fail_on_bad_records(map_stats: list[dict[str, Any]]) -> None:
         )
 
 
+def _remove_stale_task_files(layout: Layout, tasks: list[MapTask]) -> None:
+    """Files of tasks that no longer exist (a source or input file removed from the config)
+    would otherwise be read by the barrier or shown in rejects."""
+    current = {(t.source, f"part-{t.part:05d}") for t in tasks}
+    for step in ("staging", "rejects", "routing"):
+        folder = layout.file(step)
+        if not os.path.isdir(folder):
+            continue
+        for source in os.listdir(folder):
+            for name in os.listdir(os.path.join(folder, source)):
+                # *.tmp-<pid>: left by a killed run (we hold the lock: no one else writes)
+                if (source, name.split(".", 1)[0]) not in current or ".tmp-" in name:
+                    os.remove(os.path.join(folder, source, name))
+
+
 def _remove_stale_shards(data_dir: str, n_shards: int) -> None:
     """Shards of an earlier plan with another shard count would mix with the new ones."""
     if os.path.isdir(data_dir):
@@ -600,7 +660,7 @@ def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str
     """The dedup barrier: which staged documents are duplicates, across all sources."""
     layout = Layout(root)
     marker_path = layout.file("dedup/done.json")
-    marker = _read_marker(marker_path)
+    marker = read_marker(marker_path)
     if marker is not None and marker.get("fingerprint") == fingerprint:
         return marker["info"]
     removed_path = layout.file("dedup/removed.parquet")

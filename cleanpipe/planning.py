@@ -1,0 +1,72 @@
+"""``cleanpipe plan``: the mixture plan in seconds, without writing output.
+
+From the cleaned data of an earlier run of the same sources when every map task of it is
+still valid (exact: tokens after filtering and dedup), else from a quick estimate on the raw
+inputs (every record read, tokens estimated from bytes; no stages, no dedup, so it shows an
+upper bound of what cleaning leaves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cleanpipe.config import Config
+from cleanpipe.io.readers import BadRecord, ReadOptions, read_input
+from cleanpipe.mixture import MixturePlan, plan_mixture
+from cleanpipe.runner import (
+    Layout,
+    doc_hash,
+    map_fingerprint,
+    plan_map_tasks,
+    read_marker,
+    surviving_hashes,
+)
+from cleanpipe.tokens import TokenEstimator
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    plan: MixturePlan
+    basis: str  # "staged" or "raw-estimate"
+    detail: str
+
+
+def preview_plan(config: Config) -> PlanPreview:
+    """The plan a run of ``config`` would make (raises ``PlanError`` when it cannot be met)."""
+    root = config.output.path
+    layout = Layout(root)
+    tasks = plan_map_tasks(config)
+    staged = all(
+        (marker := read_marker(layout.staged(t.source, t.part, "done.json"))) is not None
+        and marker.get("fingerprint") == map_fingerprint(t, config)
+        for t in tasks
+    )
+    dedup_done = config.dedup is None or read_marker(layout.file("dedup/done.json")) is not None
+    if staged and dedup_done:
+        hashes, tokens = surviving_hashes(config, root, tasks)
+        return PlanPreview(
+            plan_mixture(config, hashes, tokens),
+            "staged",
+            f"cleaned data of the earlier run in {root} (after filtering and dedup)",
+        )
+    hashes_l: dict[str, list[int]] = {s: [] for s in config.sources}
+    tokens_l: dict[str, list[int]] = {s: [] for s in config.sources}
+    for task in tasks:
+        source = config.sources[task.source]
+        options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
+        estimator = TokenEstimator(config.mixture.tokenizer, "estimate", config.seed)
+        for item in task.files:
+            docs = [r for r in read_input(item, options) if not isinstance(r, BadRecord)]
+            counts = estimator.count([d.id for d in docs], [d.text for d in docs])
+            hashes_l[task.source].extend(doc_hash(config.seed, task.source, d.id) for d in docs)
+            tokens_l[task.source].extend(counts)
+    hashes = {s: np.array(v, dtype=np.uint64) for s, v in hashes_l.items()}
+    tokens = {s: np.array(v, dtype=np.int64) for s, v in tokens_l.items()}
+    return PlanPreview(
+        plan_mixture(config, hashes, tokens),
+        "raw-estimate",
+        "quick estimate on the raw inputs (before filtering and dedup, tokens estimated from "
+        "bytes): cleaning will leave fewer tokens; run once, then `cleanpipe plan` is exact",
+    )
