@@ -105,3 +105,19 @@ def test_second_run_on_the_same_folder_is_refused(llama_run: tuple) -> None:
     config, _, out = llama_run
     with output_lock(str(out)), pytest.raises(RunError, match="another cleanpipe run"):
         run(config, workers=1, progress=False)
+
+
+def test_shards_load_with_hugging_face_datasets(
+    llama_run: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    datasets = pytest.importorskip("datasets")
+    _, result, out = llama_run
+    files = sorted(str(p) for p in (out / "data").glob("*.parquet"))
+    ds = datasets.load_dataset(
+        "parquet", data_files=files, split="train", cache_dir=str(tmp_path / "hf")
+    )
+    assert ds.num_rows == result.report["run"]["total_docs"]
+    assert ds.column_names == ["id", "text", "source", "lang", "tokens", "meta"]
+    assert sum(ds["tokens"]) == result.report["run"]["total_tokens"]
