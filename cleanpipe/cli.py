@@ -170,22 +170,42 @@ def stages() -> None:
 @main.command()
 @click.argument("out", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print report.json as it is.")
-def report(out: str, as_json: bool) -> None:
+@click.option(
+    "--compare",
+    "other",
+    type=click.Path(exists=True),
+    help="Another run's folder: show what changed from it to OUT, per source.",
+)
+@click.option("--all", "show_all", is_flag=True, help="With --compare: unchanged numbers too.")
+def report(out: str, as_json: bool, other: str | None, show_all: bool) -> None:
     """Summarise the report of a finished run in OUT (funnel per source, mixture table).
 
+    The full report is OUT/report.html (open it in a browser; it works offline) and
+    OUT/report.md.
+
     \b
-    Example:
+    Examples:
       cleanpipe report out/llama
+      cleanpipe report out/llama --json
+      cleanpipe report out/llama --compare out/llama-before
     """
     from cleanpipe.report import load_report, print_report
+    from cleanpipe.report_render import print_comparison
 
-    try:
-        data = load_report(out)
-    except FileNotFoundError:
-        click.echo(f"error: {out}: no report.json (has a run finished there?)", err=True)
-        sys.exit(1)
+    def load(folder: str) -> dict:
+        try:
+            return load_report(folder)
+        except FileNotFoundError:
+            click.echo(f"error: {folder}: no report.json (has a run finished there?)", err=True)
+            sys.exit(1)
+
+    data = load(out)
     if as_json:
         click.echo(json.dumps(data, indent=2))
+    elif other is not None:
+        print_comparison(
+            load(other), data, Console(), old_label=other, new_label=out, only_changed=not show_all
+        )
     else:
         print_report(data)
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cleanpipe.config import Config
-from cleanpipe.io.writers import write_json_atomic
+from cleanpipe.io.writers import write_json_atomic, write_text_atomic
 from cleanpipe.mixture import MixturePlan
 from cleanpipe.signals import merge_collected
 from cleanpipe.tokens import EstimateStats
@@ -161,7 +161,13 @@ def build_report(
 
 
 def write_reports(report: dict[str, Any], root: str) -> None:
+    """report.json for machines; report.md and a self-contained report.html for people."""
+    from cleanpipe.report_html import render_html
+    from cleanpipe.report_render import render_markdown
+
     write_json_atomic(report, os.path.join(root, "report.json"))
+    write_text_atomic(render_markdown(report), os.path.join(root, "report.md"))
+    write_text_atomic(render_html(report), os.path.join(root, "report.html"))
 
 
 def load_report(root: str) -> dict[str, Any]:

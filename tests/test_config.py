@@ -51,8 +51,9 @@ def test_wrong_type_names_key_path_and_expectation(good: dict) -> None:
 def test_unknown_key_is_an_error_with_a_suggestion(good: dict) -> None:
     good["sources"]["web"]["wieght"] = good["sources"]["web"].pop("weight")
     found = problems(good)
-    assert any(p.startswith("sources.web.wieght: unknown key; did you mean 'weight'?")
-               for p in found)
+    assert any(
+        p.startswith("sources.web.wieght: unknown key; did you mean 'weight'?") for p in found
+    )
     assert "sources.web.weight: missing" in " ".join(found)
 
 
@@ -69,10 +70,15 @@ def test_bad_stage_parameter_and_value(good: dict) -> None:
         {"normalize": {"normalization": "NFX"}},
     ]
     found = problems(good)
-    assert "sources.web.stages[0].langid.languages: expected a list of strings or null, " \
-           "got 'en'" in found
-    assert any(p.startswith("sources.web.stages[0].langid.min_scor: unknown parameter")
-               and "did you mean 'min_score'?" in p for p in found)
+    assert (
+        "sources.web.stages[0].langid.languages: expected a list of strings or null, "
+        "got 'en'" in found
+    )
+    assert any(
+        p.startswith("sources.web.stages[0].langid.min_scor: unknown parameter")
+        and "did you mean 'min_score'?" in p
+        for p in found
+    )
     assert any(p.startswith("sources.web.stages[1].normalize:") and "NFX" in p for p in found)
 
 
@@ -96,19 +102,34 @@ def test_all_errors_at_once(good: dict) -> None:
     good["colour"] = "blue"
     found = problems(good)
     assert [p.split(":")[0] for p in found] == [
-        "colour", "seed", "output.shard_size", "mixture.total_tokens", "mixture.tokenizer"]
+        "colour",
+        "seed",
+        "output.shard_size",
+        "mixture.total_tokens",
+        "mixture.tokenizer",
+    ]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("256MB", 256_000_000), ("1GiB", 2**30), ("512 KB", 512_000), (4096, 4096), ("10k", 10_000),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("256MB", 256_000_000),
+        ("1GiB", 2**30),
+        ("512 KB", 512_000),
+        (4096, 4096),
+        ("10k", 10_000),
+    ],
+)
 def test_sizes(value: object, expected: int) -> None:
     assert parse_size(value) == expected
 
 
 def test_total_tokens_forms(good: dict) -> None:
-    for value, expected in [("max", "max"), ({"chinchilla_params": 7e9}, {"chinchilla_params": 7e9}),
-                            (2_000_000, 2_000_000)]:
+    for value, expected in [
+        ("max", "max"),
+        ({"chinchilla_params": 7e9}, {"chinchilla_params": 7e9}),
+        (2_000_000, 2_000_000),
+    ]:
         good["mixture"]["total_tokens"] = value
         assert parse_config(good).mixture.total_tokens == expected
 
@@ -127,8 +148,9 @@ def test_cli_misspelled_key_fails_fast_and_writes_nothing(good: dict, tmp_path: 
     path = tmp_path / "typo.yaml"
     path.write_text(yaml.safe_dump(good))
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "cleanpipe.cli", "run", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cleanpipe.cli", "run", str(path)], capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - started
     assert proc.returncode == 2
     assert "mixture.max_epoch: unknown key; did you mean 'max_epochs'?" in proc.stderr

@@ -122,11 +122,16 @@ def write_table_atomic(
 
 def write_json_atomic(data: Any, path: str) -> None:
     """JSON file that appears complete or not at all (also used as a step's done-marker)."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    write_text_atomic(text + "\n", path)
+
+
+def write_text_atomic(text: str, path: str) -> None:
+    """A text file that appears complete or not at all."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = tmp_path_for(path)
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
-        fh.write("\n")
+        fh.write(text)
     os.replace(tmp, path)
 
 
