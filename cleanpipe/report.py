@@ -92,6 +92,7 @@ def _source_report(
         "funnel": funnel,
         "stages": stages,
         "stage_extra": {k: dict(sorted(v.items())) for k, v in extra.items()},
+        "pii": dict(sorted(extra["pii"].items())) if "pii" in extra else None,
         "dropped": dict(sorted(dropped.items())),
         "duplicates_removed": duplicates,
         "kept_docs": kept,

@@ -259,7 +259,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         "files": [f.path for f in task.files],
         "read": dict(sorted(read_stats.items())),
         "stages": [stage.stats.to_dict() for stage in stages],
-        "stage_extra": {s.name: s.report_extra() for s in stages if hasattr(s, "report_extra")},
+        "stage_extra": {s.name: s.report_extra() for s in stages if s.report_extra()},
         "kept": dict(kept),
         "collected": collector.to_dict(),
         "token_estimate": counter.stats.to_dict() if counter.mode == "estimate" else None,

@@ -6,12 +6,14 @@ Importing this package registers every stage by its config name (``STAGE_REGISTR
 from cleanpipe.stages.base import STAGE_REGISTRY, Filter, Stage, StageStats, Transform, register
 from cleanpipe.stages.langid import LanguageID
 from cleanpipe.stages.normalize import Normalize
+from cleanpipe.stages.pii import PIIScrubber
 
 __all__ = [
     "STAGE_REGISTRY",
     "Filter",
     "LanguageID",
     "Normalize",
+    "PIIScrubber",
     "Stage",
     "StageStats",
     "Transform",

@@ -148,6 +148,10 @@ class Stage:
             stats.seconds += time.perf_counter() - started
             yield from kept
 
+    def report_extra(self) -> dict[str, int]:
+        """Counts beyond in/out/dropped that the report should show (e.g. PII by kind)."""
+        return {}
+
     def params(self) -> dict[str, Any]:
         """Constructor arguments as given, for the run manifest and ``cleanpipe stages``."""
         return dict(getattr(self, "_params", {}))
