@@ -476,16 +476,27 @@ _MISSING = object()
 
 
 def _parse_dedup(c: _Checker, raw: Any) -> DedupConfig | None:
+    from cleanpipe.stages.dedup import DedupConfig, MinHashConfig
+
     if raw is False:
         return None
-    from cleanpipe.stages.dedup import DedupConfig
-
     if raw is None or raw is True:
         return DedupConfig()
     if not isinstance(raw, dict):
         c.error("dedup", f"expected false or a mapping, got {_fmt(raw)}")
         return None
-    return _build_dataclass(c, DedupConfig, raw, "dedup")
+    data = dict(raw)
+    minhash = data.get("minhash", True)
+    if minhash is False or minhash is None:
+        data["minhash"] = None
+    elif minhash is True:
+        data["minhash"] = MinHashConfig()
+    elif isinstance(minhash, dict):
+        data["minhash"] = _build_dataclass(c, MinHashConfig, minhash, "dedup.minhash")
+    else:
+        c.error("dedup.minhash", f"expected false or a mapping, got {_fmt(minhash)}")
+        data.pop("minhash")
+    return _build_dataclass(c, DedupConfig, data, "dedup")
 
 
 def parse_config(

@@ -60,14 +60,16 @@ def _source_report(
         stages.append(total)
         funnel.append({"step": total["stage"], "docs": total["out"], "dropped": total["dropped"]})
     staged_docs = sum(s["kept"].get("docs", 0) for s in mine)
-    duplicates = sum(
-        r.get("removed_duplicates", 0) for r in route_stats if r["task"].split("/")[0] == source
-    )
+    removed: Counter = Counter()
+    for r in route_stats:
+        if r["task"].split("/")[0] == source:
+            removed.update(r["removed"])
+    duplicates = sum(removed.values())
     funnel.append(
         {
             "step": "dedup",
             "docs": staged_docs - duplicates,
-            "dropped": {"dedup:duplicate": duplicates} if duplicates else {},
+            "dropped": dict(sorted(removed.items())),
         }
     )
     dropped: Counter = Counter(read_rejects)

@@ -48,6 +48,7 @@ from cleanpipe.io.writers import (
     documents_to_table,
     shard_name,
     write_json_atomic,
+    write_table_atomic,
 )
 from cleanpipe.mixture import MixturePlan, plan_mixture
 from cleanpipe.signals import SignalCollector
@@ -215,7 +216,13 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         stage.on_drop = on_drop
         docs = stage(docs)
     kept: Counter = Counter()
-    signature_writer = None
+    signatures = None
+    if config.dedup is not None:
+        from cleanpipe.stages.dedup import dedup_signatures, signature_schema
+
+        signatures = AtomicParquetWriter(
+            layout.staged(task.source, task.part, "sig.parquet"), signature_schema(config.dedup)
+        )
     try:
         with AtomicParquetWriter(layout.staged(task.source, task.part), DOCUMENT_SCHEMA) as out:
             for batch in batched(docs, MAP_BATCH):
@@ -227,28 +234,14 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
                 kept["bytes"] += sum(len(d.text.encode("utf-8")) for d in batch)
                 for doc in batch:
                     collector.observe(doc)
-                if config.dedup is not None:
-                    from cleanpipe.stages import dedup as _dedup
-
-                    table = _dedup.dedup_signatures(batch, config.dedup)
-                    if signature_writer is None:
-                        signature_writer = AtomicParquetWriter(
-                            layout.staged(task.source, task.part, "sig.parquet"), table.schema
-                        )
-                    signature_writer.write(table)
-            if config.dedup is not None and signature_writer is None:  # no document survived
-                from cleanpipe.stages import dedup as _dedup
-
-                empty = _dedup.dedup_signatures([], config.dedup)
-                signature_writer = AtomicParquetWriter(
-                    layout.staged(task.source, task.part, "sig.parquet"), empty.schema
-                )
-        if signature_writer is not None:
-            signature_writer.close()
+                if signatures is not None:
+                    signatures.write(dedup_signatures(batch, config.dedup))
+        if signatures is not None:
+            signatures.close()
         rejects.close()
     except BaseException:
-        if signature_writer is not None:
-            signature_writer.abort()
+        if signatures is not None:
+            signatures.abort()
         rejects.abort()
         raise
     stats = {
@@ -277,12 +270,15 @@ def doc_hash(seed: int, source: str, doc_id: str) -> int:
     return stable_hash(seed, "sample", source, doc_id)
 
 
-def _dropped_ids(root: str, source: str) -> set[str]:
+def _dropped_ids(root: str, source: str) -> dict[str, str]:
+    """Ids of a source that dedup removed, with the reason (``exact`` or ``near``)."""
     path = Layout(root).file("dedup/removed.parquet")
     if not os.path.exists(path):
-        return set()
-    table = pq.read_table(path, columns=["id", "source"], filters=[("source", "==", source)])
-    return set(table.column("id").to_pylist())
+        return {}
+    table = pq.read_table(path, columns=["id", "reason"], filters=[("source", "==", source)])
+    return dict(
+        zip(table.column("id").to_pylist(), table.column("reason").to_pylist(), strict=True)
+    )
 
 
 def surviving_hashes(
@@ -361,7 +357,7 @@ def run_route_task(args: tuple[MapTask, Config, str, dict[str, Any], int, str]) 
         "fingerprint": fingerprint,
         "rows": sum(counts.values()),
         "per_shard": {str(k): v for k, v in sorted(counts.items())},
-        "removed_duplicates": sum(1 for d in ids if d in drop),
+        "removed": dict(sorted(Counter(f"dedup:{drop[d]}" for d in ids if d in drop).items())),
     }
     write_json_atomic(stats, layout.routed(task.source, task.part, "done.json"))
     return stats
@@ -673,16 +669,14 @@ def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str
 
         paths = [layout.staged(t.source, t.part, "sig.parquet") for t in tasks]
         result = _dedup_index.find_duplicates(paths, config.dedup, layout.file("dedup"))
-        _write_removed(result, removed_path)
+        write_table_atomic(result.removed_table(), removed_path)
         info = {"enabled": True, **result.summary()}
     write_json_atomic({"fingerprint": fingerprint, "info": info}, marker_path)
+    # the per-band pair caches only serve a barrier interrupted midway
+    for name in os.listdir(layout.file("dedup")):
+        if name.startswith("pairs-"):
+            os.remove(layout.file(f"dedup/{name}"))
     return info
-
-
-def _write_removed(result: Any, path: str) -> None:
-    from cleanpipe.io.writers import write_table_atomic
-
-    write_table_atomic(result.removed_table(), path)
 
 
 def _versions() -> dict[str, str]:

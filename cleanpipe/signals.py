@@ -85,10 +85,11 @@ def merge_collected(parts: list[dict[str, Any]]) -> dict[str, Any]:
     examples: dict[str, list[Any]] = {}
     for part in parts:
         languages.update(part.get("languages", {}))
+        # tuples: fresh stats hold tuples, stats read back from a marker hold JSON lists
         for name, items in part.get("signals", {}).items():
-            signals.setdefault(name, []).extend(items)
+            signals.setdefault(name, []).extend(map(tuple, items))
         for reason, items in part.get("examples", {}).items():
-            examples.setdefault(reason, []).extend(items)
+            examples.setdefault(reason, []).extend(map(tuple, items))
     # items are stored with negated hashes: the k largest negated = the k smallest hashes
     return {
         "languages": dict(languages.most_common()),

@@ -4,14 +4,17 @@ Importing this package registers every stage by its config name (``STAGE_REGISTR
 """
 
 from cleanpipe.stages.base import STAGE_REGISTRY, Filter, Stage, StageStats, Transform, register
+from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.langid import LanguageID
 from cleanpipe.stages.normalize import Normalize
 from cleanpipe.stages.pii import PIIScrubber
 
 __all__ = [
     "STAGE_REGISTRY",
+    "ExactDedup",
     "Filter",
     "LanguageID",
+    "MinHashDedup",
     "Normalize",
     "PIIScrubber",
     "Stage",
