@@ -61,6 +61,19 @@ def main() -> None:
     help="Fail if any input record is bad (broken JSON, invalid UTF-8, missing text ...) "
     "instead of writing it to rejects/ and going on.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; ray: Ray tasks (pip install "
+    '"cleanpipe[ray]"), on a cluster with --ray-address.',
+)
+@click.option(
+    "--ray-address",
+    help="With --executor ray: a running cluster (auto, host:port or ray://host:10001); "
+    "default: start a local Ray instance.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
 def run(
     config_path: str,
@@ -68,28 +81,48 @@ def run(
     workers: int | None,
     resume: bool,
     strict: bool,
+    executor: str,
+    ray_address: str | None,
     quiet: bool,
 ) -> None:
     """Run the whole job of CONFIG: clean, deduplicate, mix, write shards and report.
 
     \b
-    Example:
+    Examples:
       cleanpipe run configs/mixtures/llama.yaml --output out/llama
+      cleanpipe run configs/mixtures/llama.yaml --executor ray --ray-address auto
     """
     from cleanpipe.mixture import PlanError
     from cleanpipe.report import print_report
     from cleanpipe.runner import RunError
     from cleanpipe.runner import run as run_job
 
+    if executor == "local" and ray_address:
+        raise click.UsageError("--ray-address goes with --executor ray")
+    if ray_address and workers:
+        raise click.UsageError("--workers sets local CPUs; a Ray cluster has its own")
     config = _load(config_path, output)
     started = time.perf_counter()
+    pool = None
     try:
+        if executor == "ray":
+            from cleanpipe.executors.ray import RayExecutor
+
+            pool = RayExecutor(address=ray_address, num_cpus=workers, progress=not quiet)
         result = run_job(
-            config, workers=workers, force=not resume, strict=strict, progress=not quiet
+            config,
+            workers=workers,
+            force=not resume,
+            strict=strict,
+            progress=not quiet,
+            executor=pool,
         )
     except (RunError, PlanError) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
+    finally:
+        if pool is not None:
+            pool.close()
     if not quiet:
         print_report(result.report, Console(stderr=True))
         click.echo(
