@@ -4,15 +4,22 @@ Importing this package registers every stage by its config name (``STAGE_REGISTR
 """
 
 from cleanpipe.stages.base import STAGE_REGISTRY, Filter, Stage, StageStats, Transform, register
+from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.langid import LanguageID
 from cleanpipe.stages.normalize import Normalize
 from cleanpipe.stages.pii import PIIScrubber
+from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 
 __all__ = [
     "STAGE_REGISTRY",
+    "C4Quality",
+    "CodeQuality",
     "ExactDedup",
     "Filter",
+    "FineWebQuality",
+    "GopherQuality",
+    "GopherRepetition",
     "LanguageID",
     "MinHashDedup",
     "Normalize",

@@ -15,28 +15,29 @@ from __future__ import annotations
 
 import operator
 import re
-import sys
-import unicodedata
+import string
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import cached_property
-from itertools import accumulate, filterfalse, repeat
+from itertools import accumulate, chain, filterfalse, pairwise
 from typing import Any
 
 
-def _unicode_punctuation() -> str:
-    """Every Unicode punctuation character (categories P*) plus ASCII symbols, for strip()."""
-    chars = {
-        chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)).startswith("P")
-    }
-    chars.update("$%&*+<=>@^`|~")  # ASCII symbols string.punctuation also treats as such
-    # Order by frequency in text so str.strip finds the common marks early.
-    common = ".,;:!?\"'()[]-…“”‘’«»—–/"
-    return common + "".join(sorted(chars - set(common)))
+def _char_range(first: int, last: int) -> str:
+    return "".join(map(chr, range(first, last + 1)))
 
 
-#: characters ignored around a word (Unicode punctuation and ASCII symbols).
-PUNCTUATION = _unicode_punctuation()
+#: characters ignored around a word: ASCII punctuation and symbols, Latin-1 marks (¡ § « ¶ ·
+#: » ¿), General Punctuation (dashes, curly quotes, …), CJK and full-width punctuation. Kept
+#: to the marks that occur in text: ``str.strip`` pays for every character listed here.
+PUNCTUATION = (
+    string.punctuation
+    + "¡§«¶·»¿"
+    + _char_range(0x2010, 0x2027)
+    + _char_range(0x2030, 0x205E)
+    + _char_range(0x3001, 0x3003)
+    + _char_range(0x3008, 0x301F)
+    + "！＂＃％＆＇（）＊，－．／：；？＠［＼］＿｛｝｡｢｣､･"
+)
 
 #: sentence-final marks of the scripts we know (FineWeb counts lines ending in one of these).
 TERMINAL_PUNCTUATION: tuple[str, ...] = (
@@ -79,18 +80,23 @@ def no_space_language(text: str, meta: Mapping[str, Any]) -> str | None:
 
     Trusts ``meta["lang"]`` (set by LanguageID) when present; otherwise a cheap Unicode
     script check over the first few thousand characters: Han/kana/Thai/Lao/Khmer/Myanmar/
-    Tibetan letters making up at least 30% of the non-space characters.
+    Tibetan letters making up at least 30% of the non-space characters. The script check is
+    done once per text and shared through :func:`text_view`.
     """
     lang = meta.get("lang")
     if isinstance(lang, str) and lang:
         base = lang.replace("_", "-").split("-")[0].lower()
         return base if base in NO_SPACE_LANGUAGES else None
+    return text_view(text).script_language
+
+
+def script_language(text: str) -> str | None:
+    """The no-space language suggested by the scripts of ``text``'s first characters."""
     sample = text[:_SCRIPT_SAMPLE]
     if sample.isascii():
         return None
     hits = _NO_SPACE_SCRIPT.findall(sample)
-    visible = len(sample) - sum(map(len, re.findall(r"\s+", sample)))
-    if not hits or len(hits) < NO_SPACE_SCRIPT_RATIO * visible:
+    if not hits or len(hits) < NO_SPACE_SCRIPT_RATIO * len("".join(sample.split())):
         return None
     return _dominant_script(hits)
 
@@ -111,72 +117,95 @@ def _dominant_script(chars: Iterable[str]) -> str:
     return scripts.most_common(1)[0][0]
 
 
+class _lazy:
+    """``functools.cached_property`` without its per-access lock (Python < 3.12): the value
+    is computed on first access and stored on the instance, which then shadows this."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
 class TextView:
     """Splits of one text, each computed on first use and then shared by every rule."""
 
     def __init__(self, text: str) -> None:
         self.text = text
 
-    @cached_property
+    @_lazy
     def raw_lines(self) -> list[str]:
         """``str.splitlines()``, blank lines included (C4 works line by line on these)."""
         return self.text.splitlines()
 
-    @cached_property
+    @_lazy
     def lines(self) -> list[str]:
         """Non-blank lines, stripped of surrounding whitespace."""
         return [line for line in map(str.strip, self.raw_lines) if line]
 
-    @cached_property
+    @_lazy
     def line_lengths(self) -> list[int]:
         return list(map(len, self.lines))
 
-    @cached_property
+    @_lazy
     def paragraphs(self) -> list[str]:
         """Blocks separated by at least one blank line, stripped, empty ones dropped."""
         return [p for p in map(str.strip, _PARAGRAPH_BREAK.split(self.text)) if p]
 
-    @cached_property
-    def tokens(self) -> list[str]:
-        """Whitespace-separated tokens, punctuation included."""
-        return self.text.split()
+    @_lazy
+    def script_language(self) -> str | None:
+        """See :func:`no_space_language` (without LanguageID's ``meta["lang"]``)."""
+        return script_language(self.text)
 
-    @cached_property
+    @_lazy
     def words(self) -> list[str]:
-        """Tokens without surrounding punctuation; punctuation-only tokens are dropped."""
-        tokens = self.tokens
-        return list(filter(None, map(str.strip, tokens, repeat(PUNCTUATION, len(tokens)))))
+        """Lower-cased whitespace tokens without surrounding punctuation; tokens made only
+        of punctuation are dropped.
 
-    @cached_property
+        The text is lower-cased once, not word by word (the only character whose lower case
+        is longer is U+0130, so word lengths are those of the text).
+        """
+        tokens = self.text.lower().split()
+        # Most tokens are all letters or digits: strip only the others, once per distinct one.
+        stripped = {t: t.strip(PUNCTUATION) for t in set(filterfalse(str.isalnum, tokens))}
+        words = map(stripped.get, tokens, tokens)
+        return list(filter(None, words) if "" in stripped.values() else words)
+
+    @_lazy
     def word_lengths(self) -> list[int]:
         return list(map(len, self.words))
 
-    @cached_property
-    def lower_words(self) -> list[str]:
-        """:attr:`words` lower-cased (one ``lower()`` over the joined text, not per word)."""
-        return " ".join(self.words).lower().split(" ") if self.words else []
 
-
-# A few hundred views: enough for one batch to travel through several stages in a row.
-_VIEW_CACHE_SIZE = 512
+#: Views kept per process, by number and by characters of text (a view's lists take ~10x
+#: its text): enough for a batch of 256 web pages to travel through several stages in a row.
+_VIEW_CACHE_SIZE = 1024
+_VIEW_CACHE_CHARS = 2_000_000
 _views: OrderedDict[int, TextView] = OrderedDict()
+_cached_chars = 0
 
 
 def text_view(text: str) -> TextView:
     """The shared :class:`TextView` of ``text``.
 
-    Views are cached by the identity of the string (and checked against it), so stages that
-    see the same unmodified document reuse one split; a modified text is a new string and
-    gets a new view. The cache is small and per process.
+    Views are cached by the identity of the string, so stages that see the same unmodified
+    document reuse one split; a modified text is a new string and gets a new view. The
+    cache is small, bounded and per process; it only saves work.
     """
-    key = id(text)
+    global _cached_chars
+    key = id(text)  # unique among live strings, and a cached view keeps its text alive
     view = _views.get(key)
-    if view is not None and view.text is text:
+    if view is not None:
         return view
-    view = TextView(text)
-    _views[key] = view
-    if len(_views) > _VIEW_CACHE_SIZE:
-        _views.popitem(last=False)
+    view = _views[key] = TextView(text)
+    _cached_chars += len(text)
+    while len(_views) > _VIEW_CACHE_SIZE or (_cached_chars > _VIEW_CACHE_CHARS and _views):
+        _cached_chars -= len(_views.popitem(last=False)[1].text)
     return view
 
 
@@ -231,14 +260,15 @@ def ngram_char_fractions(
 ) -> dict[str, float]:
     """Gopher's n-gram repetition signals (Rae et al. 2021, appendix A.1.1).
 
-    ``top_{n}gram``: share of word characters covered by the most frequent n-gram (0 when
-    no n-gram occurs twice). ``dup_{n}gram``: share of word characters covered by any
-    n-gram that occurs more than once, characters in overlapping n-grams counted once.
+    ``top_{n}gram``: share of word characters covered by the most frequent n-gram (the
+    first to occur among equals; 0 when no n-gram occurs twice). ``dup_{n}gram``: share of
+    word characters covered by n-grams that occur more than once, characters inside
+    overlapping n-grams counted once.
 
-    The n-grams are never built as strings. Each n-gram is a hash of the (n-1)-gram key and
-    the next word, and only positions that can start a repeated n-gram are visited: an
-    n-gram occurs twice only if both (n-1)-grams inside it do, so the candidates shrink
-    from one n to the next and most clean text leaves none after n = 3 or 4.
+    No n-gram is built as a string and no n is counted on its own. Bigrams are hashed and
+    counted at every position in C (``map``/``pairwise``/``Counter``). Every repeated
+    n-gram starts with a repeated bigram, so only those positions go on to
+    :func:`_repeats`, which settles all longer n at once.
     """
     top, dup = set(top), set(dup)
     result = {f"top_{n}gram": 0.0 for n in sorted(top)}
@@ -246,24 +276,90 @@ def ngram_char_fractions(
     max_n = max(top | dup, default=0)
     cum = [0, *accumulate(lengths)]
     total = cum[-1]
-    if not total or max_n < 2:
+    if not total or max_n < 2 or len(words) < 2:
         return result
-    counts = Counter(words)
-    keys: dict[int, Any] = {i: w for i, w in enumerate(words) if counts[w] > 1}
-    for n in range(2, max_n + 1):
-        if len(keys) < 2:
-            break
-        grams = {i: hash((k, words[i + n - 1])) for i, k in keys.items() if i + 1 in keys}
-        counts = Counter(grams.values())
-        if n in top and counts:
-            best, count = counts.most_common(1)[0]
-            if count > 1:
-                starts = [i for i, k in grams.items() if k == best]
-                result[f"top_{n}gram"] = ratio(_covered(starts, n, cum), total)
-        keys = {i: k for i, k in grams.items() if counts[k] > 1}
-        if n in dup:
-            result[f"dup_{n}gram"] = ratio(_covered(keys, n, cum), total)
+    keys = list(map(hash, pairwise(words)))
+    counts = Counter(keys)
+    if len(counts) == len(keys):  # no bigram repeats, so no longer n-gram does either
+        return result
+    # repeated bigram -> its starts, in order of first occurrence
+    groups: dict[int, list[int]] = {key: [] for key, count in counts.items() if count > 1}
+    for start, key in enumerate(keys):
+        if key in groups:
+            groups[key].append(start)
+    if 2 in top:
+        result["top_2gram"] = ratio(_covered(max(groups.values(), key=len), 2, cum), total)
+    if 2 in dup:
+        result["dup_2gram"] = ratio(_covered(sorted(chain(*groups.values())), 2, cum), total)
+    if max_n > 2:
+        reach, most = _repeats(words, groups.values(), 2, max_n, top)
+        for n, starts in most.items():
+            result[f"top_{n}gram"] = ratio(_covered(starts, n, cum), total)
+        deepest = max(reach.values(), default=0)
+        starts = sorted(reach.items())
+        for n in sorted(d for d in dup if 2 < d <= deepest):
+            at = [start for start, length in starts if length >= n]
+            result[f"dup_{n}gram"] = ratio(_covered(at, n, cum), total)
     return result
+
+
+def _repeats(
+    words: Sequence[str], groups: Iterable[list[int]], base: int, cap: int, top: set[int]
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Longer repeats, from groups of the starts of one repeated ``base``-gram each.
+
+    Returns ``reach``: for each start that repeats beyond ``base`` words, the length (up to
+    ``cap``) of the longest word sequence from there that also occurs elsewhere, so the
+    n-gram at ``p`` repeats iff ``reach[p] >= n``; and for each n > ``base`` in ``top``,
+    the sorted starts of the most frequent n-gram (the earliest among equals).
+
+    A group of copies of one n-gram splits by the word that follows into the groups of
+    copies of (n+1)-grams; splitting stops when no two copies go on alike. Each copy is
+    touched once per extra word it shares, and most groups are a pair, which takes a
+    short path.
+    """
+    last = len(words)
+    reach: dict[int, int] = {}
+    best: dict[int, tuple[int, int, list[int]]] = {}  # n -> (copies, -first start, starts)
+    longer = sorted(n for n in top if n > base)
+    stack = [(group, base) for group in groups]
+    while stack:
+        group, length = stack.pop()
+        if len(group) == 2:
+            a, b = group
+            limit = cap if cap < last - b else last - b
+            while length < limit and words[a + length] == words[b + length]:
+                length += 1
+            if length > base:
+                reach[a] = reach[b] = length
+            for n in longer:
+                if n > length:
+                    break
+                held = best.get(n)
+                if held is None or held[0] < 2 or (held[0] == 2 and held[1] < -a):
+                    best[n] = (2, -a, group)
+            continue
+        if length > base:
+            reach.update(dict.fromkeys(group, length))
+        if length > base and length in top:
+            candidate = (len(group), -group[0], group)
+            held = best.get(length)
+            if held is None or candidate[:2] > held[:2]:
+                best[length] = candidate
+        if length == cap:
+            continue
+        following: dict[str, list[int]] = {}
+        for start in group:
+            if start + length < last:
+                word = words[start + length]
+                if word in following:
+                    following[word].append(start)
+                else:
+                    following[word] = [start]
+        for copies in following.values():
+            if len(copies) > 1:
+                stack.append((copies, length + 1))
+    return reach, {n: sorted(copies) for n, (_, _, copies) in sorted(best.items())}
 
 
 # -- thresholds --------------------------------------------------------------------------
@@ -286,7 +382,6 @@ class Rules:
 
     def __init__(self, rules: Iterable[tuple[str, Comparison, float | None]]) -> None:
         self.rules = [(name, fails, limit) for name, fails, limit in rules if limit is not None]
-        self.names = frozenset(name for name, _, _ in self.rules)
 
     def first_failure(self, signals: Mapping[str, Any]) -> str | None:
         for name, fails, limit in self.rules:
@@ -308,7 +403,6 @@ __all__ = [
     "TextView",
     "duplicate_stats",
     "ends_with_terminal",
-    "filterfalse",
     "ngram_char_fractions",
     "no_space_language",
     "ratio",
