@@ -336,7 +336,7 @@ tr.bad td{{background:#fdecea}}
 .card{{border:1px solid var(--line);border-radius:6px;padding:10px 16px 8px;margin:12px 0;
  break-inside:avoid}}
 .card h3{{margin-top:4px}}
-.split{{display:grid;grid-template-columns:minmax(0,1fr) 360px;gap:8px 24px;
+.split{{display:grid;grid-template-columns:minmax(0,1fr) 280px;gap:8px 24px;
  align-items:start}}
 .pair{{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:8px 32px}}
 .hists{{display:flex;flex-wrap:wrap;gap:10px 18px}}
@@ -350,6 +350,8 @@ tr.bad td{{background:#fdecea}}
 .ex pre{{margin:0;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere;
  font:12px/1.4 {_MONO}}}
 svg.chart{{display:block;max-width:100%;height:auto;margin:6px 0}}
+.split>div{{min-width:0;overflow-x:auto}}
+.split table{{font-size:13px}} .split th,.split td{{padding:3px 6px}}
 svg.chart text{{font-size:12px;fill:#1d232a}}
 svg.chart text.v{{fill:#3b4650}} svg.chart text.small{{font-size:10.5px;fill:#5f6b76}}
 svg.chart text.in{{fill:#fff;font-size:11px;font-weight:600}}
@@ -402,7 +404,7 @@ def _reason_colors(report: Report) -> dict[str, str]:
     """One colour per drop reason, the same in every chart and table of the page."""
     reasons = sorted({r for src in _sources(report).values() for r in src.get("dropped") or {}})
     colors = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(reasons)}
-    colors.update({"kept": _KEPT, "dedup:duplicate": _DUP})
+    colors.update({"kept": _KEPT, "dedup:duplicate": _DUP, "dedup:exact": _DUP})
     return colors
 
 
@@ -445,7 +447,7 @@ def _funnel_card(name: str, src: Mapping[str, Any], colors: Mapping[str, str]) -
     chart = svg_bar_chart(
         [(st.step, st.docs) for st in steps],
         label=f"{name}: documents after each step",
-        width=360,
+        width=280,
         colors=[_KEPT if i == len(steps) - 1 else _BAR for i in range(len(steps))],
     )
     table = _table(head, rows, numeric=[1, 2, 3, *range(5, len(head))], raw=[4])

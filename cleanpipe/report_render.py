@@ -101,7 +101,13 @@ def _destinations(src: Mapping[str, Any]) -> list[tuple[str, int]]:
     _, kept, _, dups, _ = _accounting(src)
     rows = [("kept", kept)]
     rows += [(k, int(_num(v))) for k, v in sorted((src.get("dropped") or {}).items())]
-    rows.append(("dedup:duplicate", dups))
+    # duplicates by reason (dedup:exact, dedup:near) when the funnel's dedup step has them
+    dedup_step = next((st for st in src.get("funnel") or [] if st.get("step") == "dedup"), {})
+    by_reason = {k: int(_num(v)) for k, v in sorted((dedup_step.get("dropped") or {}).items())}
+    if sum(by_reason.values()) == dups:
+        rows += list(by_reason.items())
+    else:
+        rows.append(("dedup:duplicate", dups))
     return [(k, v) for k, v in rows if v or k == "kept"]
 
 
