@@ -39,3 +39,48 @@ def test_stage_counts_modified_and_drops_text_that_becomes_empty() -> None:
     assert [d.text for d in kept] == ["fine text", "don’t"]
     assert stage.stats.modified == 2  # b repaired, c emptied
     assert stage.stats.dropped == {"normalize:empty": 1}
+
+
+def _sample_texts() -> list[str]:
+    import gzip
+    import json
+    from pathlib import Path
+
+    texts = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "sample_data").glob("*/*.jsonl*")):
+        if path.suffix == ".zst":
+            continue
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    texts.append(json.loads(line)["text"])
+                except (ValueError, KeyError):
+                    continue
+    return texts[::4]
+
+
+def test_mojibake_gate_agrees_with_ftfy_is_bad_on_real_and_damaged_text() -> None:
+    from ftfy.badness import is_bad
+
+    from cleanpipe.stages.normalize import looks_like_mojibake
+
+    texts = _sample_texts()
+    damaged = [
+        t.encode("utf-8").decode(enc, errors="replace")
+        for t in texts[:150]
+        for enc in ("cp1252", "latin-1", "cp1251", "mac_roman")
+    ]
+    for text in texts + damaged:
+        assert looks_like_mojibake(text) == is_bad(text)
+    assert sum(map(is_bad, damaged)) > 300
+
+
+def test_skipping_ftfy_never_changes_the_result() -> None:
+    import ftfy
+
+    stage = Normalize()
+    for text in _sample_texts()[:200]:
+        tidy = Normalize(tidy_whitespace=False)
+        assert tidy.normalize_text(text) == ftfy.fix_text(text, tidy._ftfy_config)
+    assert stage.normalize_text("caf\u00c3\u00a9") == "café"

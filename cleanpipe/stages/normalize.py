@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import ftfy
+from ftfy.badness import is_bad
+from ftfy.chardata import CONTROL_CHARS, LIGATURES
 
 from cleanpipe.document import Document
 from cleanpipe.stages.base import Transform, register
 
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+# Every character some ftfy step we use would change, other than mojibake (which is_bad
+# finds): control characters, C1 controls, escape, line separators, surrogates, ligatures.
+_FTFY_TARGETS = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in sorted(CONTROL_CHARS))
+    + "".join(re.escape(chr(c)) for c in sorted(LIGATURES))
+    + "\x1b\x80-\x9f\r\u2028\u2029\x85\ud800-\udfff"
+    + "]"
+)
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 # ASCII text that ftfy could still change: escapes, control characters, HTML entities.
 _ASCII_NEEDS_FTFY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r]")
@@ -59,9 +71,54 @@ class Normalize(Transform):
 
     def normalize_text(self, text: str) -> str:
         """The whole repair on one string (what :meth:`transform` applies per document)."""
-        # Pure ASCII without control characters is already NFC and has no mojibake: skip ftfy.
-        if self._needs_ftfy_when_ascii or not text.isascii() or _ASCII_NEEDS_FTFY.search(text):
+        if self._needs_ftfy(text):
             text = ftfy.fix_text(text, self._ftfy_config)
         if self.tidy_whitespace:
             text = _MANY_BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("", text)).strip()
         return text
+
+    def _needs_ftfy(self, text: str) -> bool:
+        """Whether ftfy could change the text at all. ftfy works line by line and costs ~1 MB/s;
+        most text has no mojibake (``is_bad``, ftfy's own gate, is one regex over the whole
+        text) and none of the characters its other steps touch, so it is skipped, with the
+        same result. NFC is checked separately, it is cheap."""
+        if self._needs_ftfy_when_ascii:
+            return True
+        if text.isascii():
+            return _ASCII_NEEDS_FTFY.search(text) is not None
+        return (
+            _FTFY_TARGETS.search(text) is not None
+            or looks_like_mojibake(text)
+            or (
+                self.normalization is not None
+                and not unicodedata.is_normalized(self.normalization, text)
+            )
+        )
+
+
+#: ftfy's badness patterns each span at most 4 characters and contain a non-ASCII one, so
+#: a match lies within this many characters of a run of non-ASCII characters.
+_BADNESS_REACH = 3
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def looks_like_mojibake(text: str) -> bool:
+    """``ftfy.badness.is_bad(text)``, many times faster on mostly-ASCII text.
+
+    ``is_bad`` is one large regex (~3 MB/s). Only the neighbourhoods of non-ASCII runs can
+    match, so it is run on those, merged where they touch and joined by NUL (which no
+    pattern matches); text that is mostly non-ASCII is checked whole.
+    """
+    spans: list[list[int]] = []
+    for match in _NON_ASCII_RUN.finditer(text):
+        start = max(0, match.start() - _BADNESS_REACH)
+        end = match.end() + _BADNESS_REACH
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+        if len(spans) > 64 and spans[-1][1] > len(text) // 4:
+            return is_bad(text)  # dense non-ASCII (e.g. Cyrillic, CJK): windows gain nothing
+    if not spans:
+        return False
+    return is_bad("\x00".join(text[a:b] for a, b in spans))
