@@ -201,12 +201,11 @@ def stages() -> None:
 
 
 @main.command()
-@click.argument("out", type=click.Path(exists=True))
+@click.argument("out")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json as it is.")
 @click.option(
     "--compare",
     "other",
-    type=click.Path(exists=True),
     help="Another run's folder: show what changed from it to OUT, per source.",
 )
 @click.option("--all", "show_all", is_flag=True, help="With --compare: unchanged numbers too.")

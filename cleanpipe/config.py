@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 import yaml
 
+from cleanpipe.io.fs import display, is_uri
 from cleanpipe.io.readers import DEFAULT_MAX_DOC_BYTES, expand_paths
 from cleanpipe.stages import STAGE_REGISTRY, Stage
 from cleanpipe.tokens import COUNTING_MODES, TOKENIZERS
@@ -340,12 +341,20 @@ def _parse_source(c: _Checker, name: str, raw: Any, path: str, base: Path) -> So
         c.error(f"{path}.paths", f"expected a list of globs, got {_fmt(data.get('paths'))}")
     else:
         for i, pattern in enumerate(paths_raw):
-            if not expand_paths(pattern):
-                c.error(
-                    f"{path}.paths[{i}]",
-                    f"{pattern!r} matches no files (globs are relative to the working "
-                    f"directory {base})",
-                )
+            where = f"{path}.paths[{i}]"
+            try:
+                found = expand_paths(pattern)
+            except OSError as err:  # a URI whose store cannot be listed (credentials, bucket)
+                c.error(where, f"{display(pattern)!r} cannot be listed: {err}")
+            else:
+                if not found and is_uri(pattern):
+                    c.error(where, f"{display(pattern)!r} matches no objects")
+                elif not found:
+                    c.error(
+                        where,
+                        f"{pattern!r} matches no files (globs are relative to the working "
+                        f"directory {base})",
+                    )
             paths.append(pattern)
     weight = c.typed(data, "weight", path, float, None, _positive, "a number > 0")
     if "weight" not in data:

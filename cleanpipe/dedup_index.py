@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
+from cleanpipe.io import fs
 from cleanpipe.stages.dedup import (
     SCHEMA_KEY,
     DedupConfig,
@@ -251,11 +252,17 @@ class DedupResult:
     def write_parquet(self, path: str) -> None:
         """One Parquet file: the drops, with the stats as JSON in the schema metadata."""
         meta = {RESULT_KEY: json.dumps(self.stats, sort_keys=True).encode()}
-        pq.write_table(self.drops.replace_schema_metadata(meta), path, compression="zstd")
+        filesystem, where = fs.resolve(path)
+        pq.write_table(
+            self.drops.replace_schema_metadata(meta),
+            where,
+            compression="zstd",
+            filesystem=filesystem,
+        )
 
     @classmethod
     def read_parquet(cls, path: str) -> DedupResult:
-        table = pq.read_table(path)
+        table = fs.read_table(path)
         stats = json.loads((table.schema.metadata or {}).get(RESULT_KEY, b"{}"))
         return cls(table.replace_schema_metadata(None).cast(DROP_SCHEMA), stats)
 
@@ -317,7 +324,7 @@ class _Store:
 
     @classmethod
     def from_paths(cls, paths: Sequence[str]) -> tuple[_Store, list[dict[str, Any]]]:
-        files = [pq.ParquetFile(path) for path in paths]
+        files = [fs.parquet_file(path) for path in paths]
         metas = [_table_meta(f.schema_arrow, path) for f, path in zip(files, paths, strict=True)]
 
         def read(part: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
@@ -325,8 +332,9 @@ class _Store:
 
         identity = []
         for path in paths:
-            stat = os.stat(path)
-            identity.append([os.path.abspath(path), stat.st_size, stat.st_mtime_ns])
+            size, mtime_ns = fs.stat(path)
+            where = fs.display(path) if fs.is_uri(path) else os.path.abspath(path)
+            identity.append([where, size, mtime_ns])
         return cls([f.metadata.num_rows for f in files], read, identity), metas
 
     @classmethod
@@ -528,8 +536,9 @@ def _cached_pairs(
     workdir: str | None, band: int, part: int, parts: int, store: _Store, mh: MinHashConfig
 ) -> np.ndarray:
     """A band unit's pairs, saved in ``workdir`` (if given) under a fingerprint of the inputs,
-    so a rerun over the same signature files skips finished units."""
-    if workdir is None:
+    so a rerun over the same signature files skips finished units. The cache is local only:
+    with a URI ``workdir`` (an object store) nothing is cached."""
+    if workdir is None or fs.is_uri(workdir):
         return _band_pairs(store, mh, band, part, parts)
     name = f"pairs-{store.fingerprint(mh)}-band-{band:03d}-part-{part:04d}-of-{parts:04d}.npy"
     path = os.path.join(workdir, name)

@@ -4,7 +4,6 @@ summary of it (``cleanpipe report OUT``)."""
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from typing import Any
 
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cleanpipe.config import Config
+from cleanpipe.io import fs
 from cleanpipe.io.writers import write_json_atomic, write_text_atomic
 from cleanpipe.mixture import MixturePlan
 from cleanpipe.signals import merge_collected
@@ -168,15 +168,15 @@ def write_reports(report: dict[str, Any], root: str) -> None:
     from cleanpipe.report_html import render_html
     from cleanpipe.report_render import render_markdown
 
-    write_json_atomic(report, os.path.join(root, "report.json"))
-    write_text_atomic(render_markdown(report), os.path.join(root, "report.md"))
-    write_text_atomic(render_html(report), os.path.join(root, "report.html"))
+    write_json_atomic(report, fs.join(root, "report.json"))
+    write_text_atomic(render_markdown(report), fs.join(root, "report.md"))
+    write_text_atomic(render_html(report), fs.join(root, "report.html"))
 
 
 def load_report(root: str) -> dict[str, Any]:
-    path = os.path.join(root, "report.json") if os.path.isdir(root) else root
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    """report.json of a run's output folder (a path or URI), or that file itself."""
+    path = fs.join(root, "report.json") if fs.isdir(root) else root
+    return json.loads(fs.read_text(path))
 
 
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:

@@ -14,7 +14,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import socket
 import time
 from collections import Counter
@@ -26,13 +25,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from cleanpipe import __version__
 from cleanpipe.config import Config, SourceConfig
 from cleanpipe.document import Document
 from cleanpipe.executors.local import LocalExecutor
 from cleanpipe.hashing import stable_hash
+from cleanpipe.io import fs
 from cleanpipe.io.readers import (
     BadRecord,
     InputFile,
@@ -72,25 +71,25 @@ class RunError(RuntimeError):
 
 @dataclass(frozen=True)
 class Layout:
-    """Paths inside an output folder."""
+    """Paths inside an output folder (a local path or a URI, see :mod:`cleanpipe.io.fs`)."""
 
     root: str
 
     def staged(self, source: str, part: int, kind: str = "parquet") -> str:
-        return os.path.join(self.root, "staging", source, f"part-{part:05d}.{kind}")
+        return fs.join(self.root, "staging", source, f"part-{part:05d}.{kind}")
 
     def rejects(self, source: str, part: int) -> str:
-        return os.path.join(self.root, "rejects", source, f"part-{part:05d}.parquet")
+        return fs.join(self.root, "rejects", source, f"part-{part:05d}.parquet")
 
     def routed(self, source: str, part: int, kind: str = "parquet") -> str:
-        return os.path.join(self.root, "routing", source, f"part-{part:05d}.{kind}")
+        return fs.join(self.root, "routing", source, f"part-{part:05d}.{kind}")
 
     @property
     def data(self) -> str:
-        return os.path.join(self.root, "data")
+        return fs.join(self.root, "data")
 
-    def file(self, name: str) -> str:
-        return os.path.join(self.root, name)
+    def file(self, *names: str) -> str:
+        return fs.join(self.root, *names)
 
 
 @dataclass(frozen=True)
@@ -112,8 +111,7 @@ def _digest(data: Any) -> str:
 
 def read_marker(path: str) -> dict[str, Any] | None:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        return json.loads(fs.read_text(path))
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
@@ -148,8 +146,8 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
     them reuses every map task."""
     files = []
     for f in task.files:
-        st = os.stat(f.path)
-        files.append([f.path, f.root, st.st_size, st.st_mtime_ns])
+        size, mtime_ns = fs.stat(f.path)
+        files.append([f.path, f.root, size, mtime_ns])
     source = dataclasses.asdict(config.sources[task.source])
     for mixture_only in ("weight", "max_epochs"):
         source.pop(mixture_only)
@@ -183,7 +181,7 @@ def _documents(
     """Documents of the task's files; bad records go to rejects and are counted."""
     options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
     for item in task.files:
-        rejects.current_file = item.path
+        rejects.current_file = fs.display(item.path)
         for record in read_input(item, options):
             read_stats["records"] += 1
             if isinstance(record, BadRecord):
@@ -249,7 +247,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         "source": task.source,
         "part": task.part,
         "fingerprint": map_fingerprint(task, config),
-        "files": [f.path for f in task.files],
+        "files": [fs.display(f.path) for f in task.files],
         "read": dict(sorted(read_stats.items())),
         "stages": [stage.stats.to_dict() for stage in stages],
         "stage_extra": {s.name: s.report_extra() for s in stages if s.report_extra()},
@@ -272,10 +270,10 @@ def doc_hash(seed: int, source: str, doc_id: str) -> int:
 
 def _dropped_ids(root: str, source: str) -> dict[str, str]:
     """Ids of a source that dedup removed, with the reason (``exact`` or ``near``)."""
-    path = Layout(root).file("dedup/removed.parquet")
-    if not os.path.exists(path):
+    path = Layout(root).file("dedup", "removed.parquet")
+    if not fs.exists(path):
         return {}
-    table = pq.read_table(path, columns=["id", "reason"], filters=[("source", "==", source)])
+    table = fs.read_table(path, columns=["id", "reason"], filters=[("source", "==", source)])
     return dict(
         zip(table.column("id").to_pylist(), table.column("reason").to_pylist(), strict=True)
     )
@@ -290,7 +288,7 @@ def surviving_hashes(
     tokens: dict[str, list[int]] = {s: [] for s in config.sources}
     dropped = {s: _dropped_ids(root, s) for s in config.sources}
     for task in tasks:
-        table = pq.read_table(layout.staged(task.source, task.part), columns=["id", "tokens"])
+        table = fs.read_table(layout.staged(task.source, task.part), columns=["id", "tokens"])
         drop = dropped[task.source]
         for doc_id, n in zip(
             table.column("id").to_pylist(), table.column("tokens").to_pylist(), strict=True
@@ -330,7 +328,7 @@ def run_route_task(args: tuple[MapTask, Config, str, dict[str, Any], int, str]) 
     layout = Layout(root)
     plan = MixturePlan.from_dict(plan_dict).sources[task.source]
     drop = _dropped_ids(root, task.source)
-    table = pq.read_table(layout.staged(task.source, task.part))
+    table = fs.read_table(layout.staged(task.source, task.part))
     ids = table.column("id").to_pylist()
     rows, shards, orders = [], [], []
     for i, doc_id in enumerate(ids):
@@ -371,7 +369,7 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
     shard, n_shards, routed_paths, config, root, metadata = args
     pieces = []
     for path in routed_paths:
-        parquet = pq.ParquetFile(path)
+        parquet = fs.parquet_file(path)
         shard_col = parquet.schema_arrow.get_field_index("_shard")
         groups = [
             g
@@ -387,7 +385,8 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
     table = table.take(order)
     table = table.take(spread_repeats(table.column("source"), table.column("id")))
     table = table.drop_columns(["_shard", "_order"])
-    path = os.path.join(Layout(root).data, shard_name(shard, n_shards))
+    name = shard_name(shard, n_shards)
+    path = fs.join(Layout(root).data, name)
     with AtomicParquetWriter(
         path,
         DOCUMENT_SCHEMA,
@@ -401,10 +400,10 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
         for row in grouped.to_pylist():
             per_source[row["source"]] = {"docs": row["id_count"], "tokens": row["tokens_sum"]}
     return {
-        "shard": os.path.basename(path),
+        "shard": name,
         "rows": table.num_rows,
         "tokens": sum(v["tokens"] for v in per_source.values()),
-        "bytes": os.path.getsize(path),
+        "bytes": fs.getsize(path),
         "sources": per_source,
     }
 
@@ -449,20 +448,27 @@ class RunResult:
     seconds: float
 
 
+_ROOT_FILES = ("plan.json", "report.json", "report.md", "report.html", "manifest.json")
+
+
 def _check_output_folder(config: Config, root: str, force: bool) -> None:
-    manifest = read_marker(os.path.join(root, "manifest.json"))
+    layout = Layout(root)
+    for name in fs.listdir(root):
+        # <file>.tmp-<pid>-<random>: left by a killed run (we hold the lock)
+        if ".tmp-" in name and name.split(".tmp-", 1)[0] in _ROOT_FILES:
+            fs.remove(layout.file(name))
+    manifest = read_marker(layout.file("manifest.json"))
     if force:
         for sub in ("staging", "rejects", "dedup", "routing", "data"):
-            shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
-        for name in ("plan.json", "report.json", "report.md", "report.html", "manifest.json"):
-            if os.path.exists(os.path.join(root, name)):
-                os.remove(os.path.join(root, name))
+            fs.rmtree(layout.file(sub))
+        for name in _ROOT_FILES:
+            fs.remove(layout.file(name))
         return
     # An earlier run of another config is fine: each task's marker says what it was made
     # from, and only tasks whose inputs are unchanged are reused.
-    if manifest is None and os.path.isdir(root):
+    if manifest is None and fs.isdir(root):
         known = {"staging", "rejects", "dedup", "routing", "data", "plan.json", ".lock"}
-        if not set(os.listdir(root)) <= known:
+        if not set(fs.listdir(root)) <= known:
             raise RunError(
                 f"{root} exists and is not a cleanpipe output folder; choose another "
                 "--output or empty it"
@@ -474,7 +480,11 @@ def output_lock(root: str) -> Iterator[None]:
     """Hold an exclusive lock on the output folder: two runs must never write into it at once.
 
     ``flock`` is released by the OS when the process dies, so a killed run leaves no stale lock.
+    Object stores (URIs) have no such lock: there it does nothing (docs/object-stores.md).
     """
+    if fs.is_uri(root):
+        yield
+        return
     os.makedirs(root, exist_ok=True)
     with open(os.path.join(root, ".lock"), "a+") as fh:
         try:
@@ -634,35 +644,32 @@ def _remove_stale_task_files(layout: Layout, tasks: list[MapTask]) -> None:
     would otherwise be read by the barrier or shown in rejects."""
     current = {(t.source, f"part-{t.part:05d}") for t in tasks}
     for step in ("staging", "rejects", "routing"):
-        folder = layout.file(step)
-        if not os.path.isdir(folder):
-            continue
-        for source in os.listdir(folder):
-            for name in os.listdir(os.path.join(folder, source)):
-                # *.tmp-<pid>: left by a killed run (we hold the lock: no one else writes)
+        for source in fs.listdir(layout.file(step)):
+            for name in fs.listdir(layout.file(step, source)):
+                # *.tmp-<pid>-<random>: left by a killed run (we hold the lock: no one else
+                # writes)
                 if (source, name.split(".", 1)[0]) not in current or ".tmp-" in name:
-                    os.remove(os.path.join(folder, source, name))
+                    fs.remove(layout.file(step, source, name))
 
 
 def _remove_stale_shards(data_dir: str, n_shards: int) -> None:
-    """Shards of an earlier plan with another shard count would mix with the new ones."""
-    if os.path.isdir(data_dir):
-        for name in os.listdir(data_dir):
-            if not name.endswith(f"-of-{n_shards:05d}.parquet"):
-                os.remove(os.path.join(data_dir, name))
+    """Shards of an earlier plan with another shard count would mix with the new ones (and
+    temporary files of a killed run)."""
+    for name in fs.listdir(data_dir):
+        if not name.endswith(f"-of-{n_shards:05d}.parquet"):
+            fs.remove(fs.join(data_dir, name))
 
 
 def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str) -> dict[str, Any]:
     """The dedup barrier: which staged documents are duplicates, across all sources."""
     layout = Layout(root)
-    marker_path = layout.file("dedup/done.json")
+    marker_path = layout.file("dedup", "done.json")
     marker = read_marker(marker_path)
     if marker is not None and marker.get("fingerprint") == fingerprint:
         return marker["info"]
-    removed_path = layout.file("dedup/removed.parquet")
+    removed_path = layout.file("dedup", "removed.parquet")
     if config.dedup is None:
-        if os.path.exists(removed_path):
-            os.remove(removed_path)
+        fs.remove(removed_path)
         info: dict[str, Any] = {"enabled": False}
     else:
         from cleanpipe import dedup_index as _dedup_index
@@ -673,9 +680,9 @@ def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str
         info = {"enabled": True, **result.summary()}
     write_json_atomic({"fingerprint": fingerprint, "info": info}, marker_path)
     # the per-band pair caches only serve a barrier interrupted midway
-    for name in os.listdir(layout.file("dedup")):
-        if name.startswith("pairs-"):
-            os.remove(layout.file(f"dedup/{name}"))
+    for name in fs.listdir(layout.file("dedup")):
+        if name.startswith("pairs-") or ".tmp-" in name:
+            fs.remove(layout.file("dedup", name))
     return info
 
 

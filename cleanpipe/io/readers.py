@@ -8,21 +8,19 @@ writes each ``BadRecord`` to ``rejects/`` with its file, location and reason.
 
 from __future__ import annotations
 
-import glob
 import gzip
 import io
 import json
-import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pyarrow.parquet as pq
 import zstandard
 
 from cleanpipe.document import Document
+from cleanpipe.io import fs
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 COMPRESSION_SUFFIXES = ("", ".gz", ".zst", ".zstd")
@@ -70,7 +68,7 @@ class InputFile:
 
 def input_format(path: str) -> str:
     """``jsonl``, ``parquet`` or ``text`` from a path's name (directories are ``text``)."""
-    name = path.lower()
+    name = fs.display(path).lower()
     if any(name.endswith(j + c) for j in JSONL_SUFFIXES for c in COMPRESSION_SUFFIXES):
         return "jsonl"
     if name.endswith(PARQUET_SUFFIXES):
@@ -82,36 +80,46 @@ def expand_paths(pattern: str) -> list[InputFile]:
     """Files matched by a glob; a matched directory contributes every file below it.
 
     Sorted, so that task order, derived ids and "first seen" never depend on the filesystem.
-    Hidden files and directories (``.git``) are skipped.
+    Hidden files and directories (``.git``) are skipped. ``pattern`` may be a URI
+    (``s3://bucket/in/*.jsonl.gz``, see :mod:`cleanpipe.io.fs`).
     """
     files: list[InputFile] = []
-    for match in sorted(glob.glob(pattern, recursive=True)):
-        if os.path.isdir(match):
-            for folder, dirs, names in os.walk(match):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(
-                    InputFile(os.path.join(folder, n), match)
-                    for n in sorted(names)
-                    if not n.startswith(".")
-                )
-        elif os.path.isfile(match):
+    for match, kind in fs.glob_kinds(pattern):
+        if kind == "dir":
+            files.extend(InputFile(path, match) for path in fs.walk_files(match))
+        elif kind == "file":
             files.append(InputFile(match))
     return files
 
 
 def _derived_id(options: ReadOptions, path: str, location: int) -> str:
+    """``source/path:location``; ``path`` as written (a URI without its option query)."""
     return f"{options.source}/{path}:{location}"
 
 
+class _GzipReader(gzip.GzipFile):
+    """A gzip reader that also closes the stream it reads from."""
+
+    def close(self) -> None:
+        raw = self.fileobj
+        try:
+            super().close()
+        finally:
+            if raw is not None:
+                raw.close()
+
+
 def _open_binary(path: str) -> BinaryIO:
-    lower = path.lower()
+    lower = fs.display(path).lower()
     if lower.endswith(".gz"):
+        if fs.is_uri(path):
+            return _GzipReader(fileobj=fs.open_input(path), mode="rb")  # type: ignore[return-value]
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if lower.endswith((".zst", ".zstd")):
-        raw = open(path, "rb")  # noqa: SIM115 - closed with the reader
+        raw = fs.open_input(path)  # closed with the reader
         reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
         return io.BufferedReader(reader)  # type: ignore[arg-type]
-    return open(path, "rb")  # noqa: SIM115
+    return fs.open_input(path)
 
 
 def _snippet(raw: bytes | str) -> str:
@@ -174,22 +182,23 @@ def record_to_document(
 
 def read_jsonl(path: str, options: ReadOptions) -> Iterator[Record]:
     """One JSON object per line; plain, gzip or zstandard by suffix."""
+    name = fs.display(path)
     lineno = 0
     try:
         with _open_binary(path) as fh:
             for raw in fh:
                 lineno += 1
                 if raw.strip():
-                    yield _parse_json_line(raw, options, path, lineno)
+                    yield _parse_json_line(raw, options, name, lineno)
     except _TRUNCATION_ERRORS as err:
         # A truncated or corrupt .gz/.zst ends the file; the lines read before it are kept.
         yield BadRecord(
-            path,
+            name,
             f"line {lineno + 1}",
             "truncated_file",
             f"{type(err).__name__}: {err}",
             "",
-            _derived_id(options, path, lineno + 1),
+            _derived_id(options, name, lineno + 1),
         )
 
 
@@ -214,7 +223,8 @@ def _parse_json_line(raw: bytes, options: ReadOptions, path: str, lineno: int) -
 
 def read_parquet(path: str, options: ReadOptions, batch_rows: int = 1024) -> Iterator[Record]:
     """Rows of a Parquet file, streamed in batches (never the whole file in memory)."""
-    parquet = pq.ParquetFile(path)
+    parquet = fs.parquet_file(path)
+    path = fs.display(path)
     names = parquet.schema_arrow.names
     row = 0
     if options.text_field not in names:
@@ -236,12 +246,14 @@ def read_parquet(path: str, options: ReadOptions, batch_rows: int = 1024) -> Ite
 def read_text_file(path: str, options: ReadOptions, root: str | None = None) -> Iterator[Record]:
     """A whole file as one document (source code, books); id and ``meta["path"]`` are the
     path relative to ``root``."""
-    rel = os.path.relpath(path, root) if root else path
-    doc_id = f"{options.source}/{Path(rel).as_posix()}"
-    size = os.path.getsize(path)
+    name = fs.display(path)
+    rel = fs.relpath(path, root) if root else name
+    rel = rel if fs.is_uri(path) else Path(rel).as_posix()
+    doc_id = f"{options.source}/{rel}"
+    size = fs.getsize(path)
     if size > options.max_doc_bytes:
         yield BadRecord(
-            path,
+            name,
             "file",
             "too_large",
             f"{size} bytes > max_doc_bytes {options.max_doc_bytes}",
@@ -249,19 +261,18 @@ def read_text_file(path: str, options: ReadOptions, root: str | None = None) -> 
             doc_id,
         )
         return
-    with open(path, "rb") as fh:
-        data = fh.read()
+    data = fs.read_bytes(path)
     if b"\x00" in data[:8192]:
         yield BadRecord(
-            path, "file", "binary_file", "NUL byte in the first 8 KiB", _snippet(data[:200]), doc_id
+            name, "file", "binary_file", "NUL byte in the first 8 KiB", _snippet(data[:200]), doc_id
         )
         return
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        yield BadRecord(path, "file", "invalid_utf8", str(err), _snippet(data), doc_id)
+        yield BadRecord(name, "file", "invalid_utf8", str(err), _snippet(data), doc_id)
         return
-    yield Document(id=doc_id, text=text, source=options.source, meta={"path": Path(rel).as_posix()})
+    yield Document(id=doc_id, text=text, source=options.source, meta={"path": rel})
 
 
 def read_input(item: InputFile, options: ReadOptions) -> Iterator[Record]:

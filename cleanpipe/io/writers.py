@@ -1,14 +1,15 @@
 """Parquet writing: atomic files, the output schema, shard naming.
 
 A file only ever appears under its final name complete: it is written to a temporary name
-in the same folder and renamed (``os.replace`` is atomic on POSIX filesystems). A killed run
-leaves at most ``*.tmp-*`` files, which resume ignores and overwrites.
+in the same folder and renamed (``os.replace`` is atomic on POSIX filesystems; on an object
+store the temporary object is copied to the final key and deleted, see
+:mod:`cleanpipe.io.fs`). A killed run leaves at most ``*.tmp-*`` files, which resume ignores
+and removes.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleanpipe.document import Document
+from cleanpipe.io import fs
 
 #: columns of staged data and of the output shards (DESIGN.md "Output rows").
 DOCUMENT_SCHEMA = pa.schema(
@@ -28,10 +30,6 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field("meta", pa.string()),  # JSON object
     ]
 )
-
-
-def tmp_path_for(path: str) -> str:
-    return f"{path}.tmp-{os.getpid()}"
 
 
 def dump_meta(meta: dict[str, Any]) -> str:
@@ -74,10 +72,9 @@ class AtomicParquetWriter:
         self.schema = schema.with_metadata(metadata) if metadata else schema
         self.compression = compression
         self.rows = 0
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        self._tmp = tmp_path_for(path)
+        self._out = fs.AtomicOutput(path)
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self._tmp, self.schema, compression=compression
+            self._out.target, self.schema, filesystem=self._out.filesystem, compression=compression
         )
 
     def write(self, table: pa.Table) -> None:
@@ -93,14 +90,17 @@ class AtomicParquetWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-            os.replace(self._tmp, self.path)
+            self._out.commit()
 
     def abort(self) -> None:
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if os.path.exists(self._tmp):
-            os.remove(self._tmp)
+            try:
+                self._writer.close()
+            finally:
+                self._writer = None
+                self._out.abort()
+        else:
+            self._out.abort()
 
     def __enter__(self) -> AtomicParquetWriter:
         return self
@@ -128,11 +128,8 @@ def write_json_atomic(data: Any, path: str) -> None:
 
 def write_text_atomic(text: str, path: str) -> None:
     """A text file that appears complete or not at all."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = tmp_path_for(path)
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    with fs.atomic_write(path) as fh:
+        fh.write(text.encode("utf-8"))
 
 
 def shard_name(index: int, total: int) -> str:
