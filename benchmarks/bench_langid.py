@@ -10,44 +10,19 @@ Both are measured in the same process, best of ``--repeat`` runs; the ratio is w
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import time
-from pathlib import Path
+
+from _common import best_of, sample_texts
 
 from cleanpipe import Document
 from cleanpipe.stages import LanguageID
 from cleanpipe.stages.langid import load_model
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def sample_texts() -> list[str]:
-    texts = []
-    for path in sorted((REPO / "sample_data" / "web").glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    texts.append(json.loads(line)["text"])
-                except (json.JSONDecodeError, KeyError):
-                    continue
-    return texts
-
-
-def best_of(repeat: int, fn) -> float:  # noqa: ANN001
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    texts = sample_texts()
+    texts = sample_texts("web/*.jsonl.gz")
     stage = LanguageID(languages=["en"])
     model = load_model(stage.model_path)
 

@@ -10,38 +10,10 @@ with real mojibake. The baseline is the same Normalize with its ftfy gate turned
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import time
-from pathlib import Path
+
+from _common import best_of, sample_texts
 
 from cleanpipe.stages import Normalize
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def sample_texts() -> list[str]:
-    texts = []
-    for path in sorted((REPO / "sample_data").glob("*/*.jsonl*")):
-        if path.suffix == ".zst":
-            continue
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    texts.append(json.loads(line)["text"])
-                except (ValueError, KeyError):
-                    continue
-    return texts
-
-
-def best_of(repeat: int, fn) -> float:  # noqa: ANN001
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
