@@ -734,3 +734,22 @@ def test_fineweb_short_line_share_of_67_percent_is_dropped():
 
 def test_fineweb_counts_cjk_full_stops_as_punctuation():
     assert signals(FineWebQuality(), CHINESE)["terminal_punct_lines"] == 1.0
+
+
+def test_a_batch_gives_each_document_the_signals_it_gets_alone():
+    """GopherRepetition measures n-grams for a whole batch at once; no n-gram may span two
+    documents, and no document's signals may depend on its neighbours."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "sample_data" / "web" / "crawl-000.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in list(fh)[:120]]
+    texts += ["the same words " * 40, "the same words " * 40, "", "one two three four five"]
+    together = [Document(id=str(i), text=t) for i, t in enumerate(texts)]
+    GopherRepetition().process_batch(together)
+    for i, text in enumerate(texts):
+        alone = Document(id=str(i), text=text)
+        GopherRepetition().process_batch([alone])
+        assert alone.meta == together[i].meta, i

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import filterfalse
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from cleanpipe.stages._text import (
     TextView,
     duplicate_stats,
     ends_with_terminal,
-    ngram_char_fractions,
+    ngram_char_fractions_batch,
     no_space_language,
     ratio,
     text_view,
@@ -61,11 +61,23 @@ class SignalFilter(Filter):
     def measure(self, doc: Document) -> dict[str, Any]:
         raise NotImplementedError
 
+    def measure_batch(self, docs: list[Document]) -> list[dict[str, Any]]:
+        """:meth:`measure` of each document; a filter whose signals are cheaper to measure
+        for many documents at once overrides this."""
+        return [self.measure(doc) for doc in docs]
+
     def report_extra(self) -> dict[str, int]:
         return dict(sorted(self.notes.items()))
 
     def check(self, doc: Document) -> str | None:
-        signals = self.measure(doc)
+        return self.decide(doc, self.measure(doc))
+
+    def process_batch(self, docs: list[Document]) -> list[str | None]:
+        signals = self.measure_batch(docs)
+        return [self.decide(doc, s) for doc, s in zip(docs, signals, strict=True)]
+
+    def decide(self, doc: Document, signals: dict[str, Any]) -> str | None:
+        """Record ``signals`` in ``doc.meta``, then apply the rules to exactly those."""
         doc.meta[self.name] = signals
         return self.rules_for(signals).first_failure(signals)
 
@@ -94,7 +106,15 @@ def _share(lines: list[str], test: Callable[[str], bool]) -> float:
     return ratio(sum(map(test, lines)), len(lines))
 
 
-_starts_with_bullet = methodcaller("startswith", BULLETS)
+_BULLET_MARKS = frozenset(BULLETS)  # every bullet is a single character
+
+
+def _bullet_share(lines: list[str]) -> float:
+    """Fraction of (stripped, non-blank) ``lines`` starting with a bullet: a set lookup of
+    each first character, several times cheaper than ``startswith`` with 16 prefixes."""
+    return ratio(sum(map(_BULLET_MARKS.__contains__, map(itemgetter(0), lines))), len(lines))
+
+
 _ends_with_ellipsis = methodcaller("endswith", ELLIPSES)
 
 
@@ -159,7 +179,7 @@ class GopherQuality(SignalFilter):
         if self.word_rules_apply(doc, signals):
             signals.update(self._word_signals(text, view))
         lines = view.lines
-        signals["bullet_lines"] = _share(lines, _starts_with_bullet)
+        signals["bullet_lines"] = _bullet_share(lines)
         signals["ellipsis_lines"] = _share(lines, _ends_with_ellipsis)
         return signals
 
@@ -244,21 +264,34 @@ class GopherRepetition(SignalFilter):
         )
 
     def measure(self, doc: Document) -> dict[str, Any]:
-        view = text_view(doc.text)
-        lines, paragraphs = view.lines, view.paragraphs
-        dup_lines, dup_line_chars = duplicate_stats(lines)
-        dup_paras, dup_para_chars = duplicate_stats(paragraphs)
-        signals: dict[str, Any] = {
-            "dup_lines": ratio(dup_lines, len(lines)),
-            "dup_paragraphs": ratio(dup_paras, len(paragraphs)),
-            "dup_line_chars": ratio(dup_line_chars, sum(view.line_lengths)),
-            "dup_paragraph_chars": ratio(dup_para_chars, sum(map(len, paragraphs))),
-        }
-        if (self.top_ns or self.dup_ns) and self.word_rules_apply(doc, signals):
-            signals.update(
-                ngram_char_fractions(view.words, view.word_lengths, self.top_ns, self.dup_ns)
-            )
-        return signals
+        return self.measure_batch([doc])[0]
+
+    def measure_batch(self, docs: list[Document]) -> list[dict[str, Any]]:
+        """The n-gram signals of a whole batch are one numpy computation
+        (:func:`~cleanpipe.stages._text.ngram_char_fractions_batch`); per document, numpy's
+        per-call overhead would outweigh the work on a few hundred words."""
+        measured: list[dict[str, Any]] = []
+        word_lists: list[tuple[list[str], list[int]]] = []
+        wordy: list[dict[str, Any]] = []  # the signals of documents whose words count
+        for doc in docs:
+            view = text_view(doc.text)
+            lines, paragraphs = view.lines, view.paragraphs
+            dup_lines, dup_line_chars = duplicate_stats(lines)
+            dup_paras, dup_para_chars = duplicate_stats(paragraphs)
+            signals: dict[str, Any] = {
+                "dup_lines": ratio(dup_lines, len(lines)),
+                "dup_paragraphs": ratio(dup_paras, len(paragraphs)),
+                "dup_line_chars": ratio(dup_line_chars, sum(view.line_lengths)),
+                "dup_paragraph_chars": ratio(dup_para_chars, sum(map(len, paragraphs))),
+            }
+            if (self.top_ns or self.dup_ns) and self.word_rules_apply(doc, signals):
+                word_lists.append((view.words, view.word_lengths))
+                wordy.append(signals)
+            measured.append(signals)
+        fractions = ngram_char_fractions_batch(word_lists, self.top_ns, self.dup_ns)
+        for signals, ngrams in zip(wordy, fractions, strict=True):
+            signals.update(ngrams)
+        return measured
 
 
 #: T5's reference code (c4_utils.py): lines must end in one of these ...
