@@ -252,7 +252,7 @@ def ensure_datatrove_venv() -> Path:
         and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
     ):
         return python
-    log(f"creating the datatrove virtualenv {VENV.relative_to(REPO)} (first run only)")
+    log(f"creating the datatrove virtualenv {VENV} (first run only, a few minutes)")
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     pip = [str(python), "-m", "pip", "install", "--quiet"]
     subprocess.run(pip + ["--upgrade", "pip"], check=True)
@@ -732,7 +732,7 @@ def latest_results() -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size", choices=list(corpus.SIZES), default="10k")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
