@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
@@ -24,6 +26,7 @@ def _source_report(
     route_stats: list[dict[str, Any]],
     plan: MixturePlan,
     shard_stats: list[dict[str, Any]],
+    collected: dict[str, Any],
 ) -> dict[str, Any]:
     mine = [s for s in map_stats if s["source"] == source]
     read: Counter = Counter()
@@ -80,7 +83,6 @@ def _source_report(
     out_tokens = sum(sh["sources"].get(source, {}).get("tokens", 0) for sh in shard_stats)
     kept = staged_docs - duplicates
     input_docs = read["records"]
-    collected = merge_collected([s["collected"] for s in mine])
     estimate = EstimateStats()
     for s in mine:
         if s.get("token_estimate"):
@@ -127,10 +129,18 @@ def build_report(
     route_stats: list[dict[str, Any]],
     shard_stats: list[dict[str, Any]],
     manifest: dict[str, Any],
+    collected: Callable[[str], Iterable[tuple[dict[str, Any], pa.Table]]],
 ) -> dict[str, Any]:
-    """The machine-readable report (keys documented in README "report.json")."""
+    """The machine-readable report (keys documented in README "report.json").
+
+    ``collected(source)`` yields what the source's map tasks collected (languages, examples
+    and the signal sample table), one task at a time: they are folded as they come (see
+    :func:`cleanpipe.signals.merge_collected`).
+    """
     sources = {
-        s: _source_report(s, map_stats, route_stats, plan, shard_stats)
+        s: _source_report(
+            s, map_stats, route_stats, plan, shard_stats, merge_collected(collected(s))
+        )
         for s in sorted(config.sources)
     }
     total_tokens = sum(s["output_tokens"] for s in sources.values())

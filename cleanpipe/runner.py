@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +58,9 @@ from cleanpipe.tokens import TokenEstimator
 #: documents per batch between stages, tokenizer and writer in a map task.
 MAP_BATCH = 512
 #: bump when what a task writes changes shape, so resume never reuses an older layout.
-MARKER_FORMAT = 2
+MARKER_FORMAT = 3
+#: text bytes a shard task holds at once: a shard is written one slice of this size at a time.
+SHARD_SLICE_BYTES = 32_000_000
 #: a folder of text files (source code) is read in tasks of up to this many files.
 TEXT_FILES_PER_TASK = 64
 
@@ -103,6 +106,23 @@ class MapTask:
     @property
     def name(self) -> str:
         return f"{self.source}/part-{self.part:05d}"
+
+
+def returns_memory(task: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """Give the Arrow pool's free pages back to the OS when a task ends.
+
+    The pool (mimalloc) keeps freed pages for reuse; after a route task a worker held ~250 MB
+    of which ~100 MB was such reserve, and it stays for the rest of the run in every worker.
+    """
+
+    @functools.wraps(task)
+    def run_task(args: Any) -> dict[str, Any]:
+        try:
+            return task(args)
+        finally:
+            pa.default_memory_pool().release_unused()
+
+    return run_task
 
 
 def _digest(data: Any) -> str:
@@ -193,6 +213,7 @@ def _documents(
                 yield record
 
 
+@returns_memory
 def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
     """Read -> the source's stages -> staged Parquet (+ dedup signatures, rejects, stats)."""
     task, config, root = args
@@ -256,6 +277,11 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         "token_estimate": counter.stats.to_dict() if counter.mode == "estimate" else None,
         "seconds": round(time.perf_counter() - started, 3),
     }
+    # the signal sample (42k values for the Gopher filters) lives beside the marker, not in
+    # it: the driver keeps every marker, and folds the samples one file at a time
+    write_table_atomic(
+        collector.signal_table(), layout.staged(task.source, task.part, "signals.parquet")
+    )
     write_json_atomic(stats, layout.staged(task.source, task.part, "done.json"))
     return stats
 
@@ -302,58 +328,81 @@ def surviving_hashes(
     )
 
 
-def _shard_count(config: Config, plan: MixturePlan, map_stats: list[dict[str, Any]]) -> int:
-    """Shards needed for the planned bytes at ``output.shard_size`` (uncompressed text)."""
+def _shard_layout(
+    config: Config, plan: MixturePlan, map_stats: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """(shards, slices per shard): shards for the planned bytes at ``output.shard_size``
+    (uncompressed text), each cut into slices of about :data:`SHARD_SLICE_BYTES`."""
     bytes_per_token: dict[str, float] = {}
     for source in config.sources:
         b = sum(s["kept"].get("bytes", 0) for s in map_stats if s["source"] == source)
         t = sum(s["kept"].get("tokens", 0) for s in map_stats if s["source"] == source)
         bytes_per_token[source] = b / t if t else 0.0
     planned = sum(p.sampled_tokens * bytes_per_token[s] for s, p in plan.sources.items())
-    return max(1, int(np.ceil(planned / config.output.shard_size)))
+    n_shards = max(1, int(np.ceil(planned / config.output.shard_size)))
+    return n_shards, max(1, int(np.ceil(planned / n_shards / SHARD_SLICE_BYTES)))
 
 
 # -- route -------------------------------------------------------------------------------
 
-_ROUTE_SCHEMA = DOCUMENT_SCHEMA.append(pa.field("_shard", pa.int32())).append(
-    pa.field("_order", pa.uint64())
+_ROUTE_SCHEMA = (
+    DOCUMENT_SCHEMA.append(pa.field("_shard", pa.int32()))
+    .append(pa.field("_slice", pa.int32()))
+    .append(pa.field("_order", pa.uint64()))
 )
 
 
-def run_route_task(args: tuple[MapTask, Config, str, dict[str, Any], int, str]) -> dict[str, Any]:
+@returns_memory
+def run_route_task(
+    args: tuple[MapTask, Config, str, dict[str, Any], tuple[int, int], str],
+) -> dict[str, Any]:
     """Drop duplicates, take each document's planned copies, assign each copy a shard and a
-    place in it. Rows are written grouped by shard (one row group per shard) so a shard task
-    reads only its own rows."""
-    task, config, root, plan_dict, n_shards, fingerprint = args
+    place in it (a seeded 64-bit ``_order``). The place also names the copy's slice of the
+    shard: slice ``k`` of ``n`` holds the orders in ``[k, k+1) * 2**64 / n``, so writing the
+    slices one after the other, each sorted, is the whole shard sorted. Rows are written one
+    row group per (shard, slice), so a shard task reads one slice at a time."""
+    task, config, root, plan_dict, (n_shards, n_slices), fingerprint = args
     layout = Layout(root)
     plan = MixturePlan.from_dict(plan_dict).sources[task.source]
     drop = _dropped_ids(root, task.source)
     table = fs.read_table(layout.staged(task.source, task.part))
     ids = table.column("id").to_pylist()
-    rows, shards, orders = [], [], []
+    copies = []  # (shard, slice, order, row)
     for i, doc_id in enumerate(ids):
         if doc_id in drop:
             continue
         for copy in range(plan.copies(doc_hash(config.seed, task.source, doc_id))):
-            rows.append(i)
-            shards.append(stable_hash(config.seed, "shard", task.source, doc_id, copy) % n_shards)
-            orders.append(stable_hash(config.seed, "order", task.source, doc_id, copy))
+            order = stable_hash(config.seed, "order", task.source, doc_id, copy)
+            copies.append(
+                (
+                    stable_hash(config.seed, "shard", task.source, doc_id, copy) % n_shards,
+                    (order * n_slices) >> 64,
+                    order,
+                    i,
+                )
+            )
+    copies.sort()
+    shards, slices, orders, rows = ([c[k] for c in copies] for k in range(4))
     routed = (
         table.take(pa.array(rows, pa.int64()))
         .append_column("_shard", pa.array(shards, pa.int32()))
+        .append_column("_slice", pa.array(slices, pa.int32()))
         .append_column("_order", pa.array(orders, pa.uint64()))
     )
-    counts: Counter = Counter()
-    with AtomicParquetWriter(layout.routed(task.source, task.part), _ROUTE_SCHEMA) as out:
-        for shard in range(n_shards):
-            part = routed.filter(pc.equal(routed.column("_shard"), shard))
-            if part.num_rows:
-                out.write(part)
-                counts[shard] = part.num_rows
+    counts: Counter = Counter(shards)
+    # min/max of the two columns a shard task selects row groups by, and of nothing else:
+    # the text's and meta's would make the footer ~0.7 MB, held once per routed file
+    with AtomicParquetWriter(
+        layout.routed(task.source, task.part), _ROUTE_SCHEMA, statistics=["_shard", "_slice"]
+    ) as out:
+        start = 0  # rows are sorted by (shard, slice): each group is a run of rows
+        for _, n in sorted(Counter(zip(shards, slices, strict=True)).items()):
+            out.write(routed.slice(start, n))
+            start += n
     stats = {
         "task": task.name,
         "fingerprint": fingerprint,
-        "rows": sum(counts.values()),
+        "rows": len(rows),
         "per_shard": {str(k): v for k, v in sorted(counts.items())},
         "removed": dict(sorted(Counter(f"dedup:{drop[d]}" for d in ids if d in drop).items())),
     }
@@ -364,59 +413,102 @@ def run_route_task(args: tuple[MapTask, Config, str, dict[str, Any], int, str]) 
 # -- shard -------------------------------------------------------------------------------
 
 
-def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]) -> dict[str, Any]:
-    """Gather one shard's rows from every routed file, order them by their seeded key, write."""
-    shard, n_shards, routed_paths, config, root, metadata = args
-    pieces = []
-    for path in routed_paths:
-        parquet = fs.parquet_file(path)
-        shard_col = parquet.schema_arrow.get_field_index("_shard")
-        groups = [
-            g
-            for g in range(parquet.metadata.num_row_groups)
-            if parquet.metadata.row_group(g).column(shard_col).statistics.min == shard
-        ]
-        if groups:
-            pieces.append(parquet.read_row_groups(groups))
-    table = pa.concat_tables(pieces) if pieces else _ROUTE_SCHEMA.empty_table()
-    order = pc.sort_indices(
-        table, sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")]
-    )
-    table = table.take(order)
-    table = table.take(spread_repeats(table.column("source"), table.column("id")))
-    table = table.drop_columns(["_shard", "_order"])
+def _slice_row_groups(
+    routed_paths: list[str], shard: int
+) -> tuple[list[Any], dict[int, list[tuple[int, list[int]]]]]:
+    """Footers of the routed files, and per slice of ``shard``: (file, row groups) to read."""
+    footers = []
+    where: dict[int, list[tuple[int, list[int]]]] = {}
+    for f, path in enumerate(routed_paths):
+        meta = fs.parquet_file(path).metadata
+        footers.append(meta)
+        names = meta.schema.to_arrow_schema().names
+        shard_col, slice_col = names.index("_shard"), names.index("_slice")
+        groups: dict[int, list[int]] = {}
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            if group.column(shard_col).statistics.min == shard:
+                groups.setdefault(group.column(slice_col).statistics.min, []).append(g)
+        for piece, row_groups in groups.items():
+            where.setdefault(piece, []).append((f, row_groups))
+    return footers, where
+
+
+@returns_memory
+def run_shard_task(
+    args: tuple[int, tuple[int, int], list[str], Config, str, dict[str, str]],
+) -> dict[str, Any]:
+    """Gather one shard's rows from every routed file, order them by their seeded key, write.
+
+    One slice at a time (see :func:`run_route_task`): a shard task holds about one slice
+    (~32 MB of text), not the whole shard (256 MB by default held 1.2 GiB at the peak).
+    """
+    shard, (n_shards, n_slices), routed_paths, config, root, metadata = args
+    footers, where = _slice_row_groups(routed_paths, shard)
     name = shard_name(shard, n_shards)
     path = fs.join(Layout(root).data, name)
+    per_source: dict[str, Counter] = {}
+    rows = 0
+    previous: tuple[str, str] | None = None
     with AtomicParquetWriter(
         path,
         DOCUMENT_SCHEMA,
         config.output.compression if config.output.compression != "none" else "none",
         metadata,
     ) as out:
-        out.write(table)
-    per_source: dict[str, dict[str, int]] = {}
-    if table.num_rows:
-        grouped = table.group_by("source").aggregate([("tokens", "sum"), ("id", "count")])
-        for row in grouped.to_pylist():
-            per_source[row["source"]] = {"docs": row["id_count"], "tokens": row["tokens_sum"]}
+        for piece in range(n_slices):
+            parts = [
+                fs.parquet_file(routed_paths[f], footers[f]).read_row_groups(
+                    groups, use_threads=False
+                )
+                for f, groups in where.get(piece, [])
+            ]
+            if not parts:
+                continue
+            table = pa.concat_tables(parts)
+            del parts
+            keys = table.select(["_order", "source", "id"])
+            order = pc.sort_indices(
+                keys,
+                sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")],
+            ).to_numpy()
+            keys = keys.take(order)
+            spread = np.asarray(
+                spread_repeats(keys.column("source"), keys.column("id"), previous), np.int64
+            )
+            table = table.drop_columns(["_shard", "_slice", "_order"]).take(order[spread])
+            out.write(table)
+            rows += table.num_rows
+            last = table.slice(table.num_rows - 1)
+            previous = (last.column("source")[0].as_py(), last.column("id")[0].as_py())
+            grouped = table.group_by("source").aggregate([("tokens", "sum"), ("id", "count")])
+            for row in grouped.to_pylist():
+                totals = per_source.setdefault(row["source"], Counter())
+                totals.update({"docs": row["id_count"], "tokens": row["tokens_sum"]})
+            del table
     return {
         "shard": name,
-        "rows": table.num_rows,
+        "rows": rows,
         "tokens": sum(v["tokens"] for v in per_source.values()),
         "bytes": fs.getsize(path),
-        "sources": per_source,
+        "sources": {s: dict(v) for s, v in sorted(per_source.items())},
     }
 
 
-def spread_repeats(sources: pa.ChunkedArray, ids: pa.ChunkedArray) -> list[int]:
+def spread_repeats(
+    sources: pa.ChunkedArray, ids: pa.ChunkedArray, previous: tuple[str, str] | None = None
+) -> list[int]:
     """An order of rows in which no two copies of one document are neighbours.
 
     Rows arrive in seeded-hash order, so copies are rarely adjacent; when they are, the later
     copy is swapped with the nearest following row that conflicts with neither side. With
     fewer distinct documents than copies (a shard of one repeated document) some adjacency
-    cannot be avoided and is left as it is.
+    cannot be avoided and is left as it is. ``previous`` is the key of the row written just
+    before these (the end of the shard's previous slice): the first row must not repeat it.
     """
-    keys = list(zip(sources.to_pylist(), ids.to_pylist(), strict=True))
+    # the previous row, if any, is a fixed row 0: rows only ever move forward
+    head = [previous] if previous is not None else []
+    keys = head + list(zip(sources.to_pylist(), ids.to_pylist(), strict=True))
     order = list(range(len(keys)))
 
     def clashes(i: int, key: tuple[str, str]) -> bool:
@@ -433,7 +525,7 @@ def spread_repeats(sources: pa.ChunkedArray, ids: pa.ChunkedArray) -> list[int]:
                 if not clashes(j, keys[order[j]]):
                     break
                 order[i], order[j] = order[j], order[i]
-    return order
+    return [i - len(head) for i in order[len(head) :]]
 
 
 # -- the run -----------------------------------------------------------------------------
@@ -570,10 +662,15 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
     dedup_info = _run_dedup(config, root, tasks, dedup_fp)
     hashes, tokens = surviving_hashes(config, root, tasks)
     plan = plan_mixture(config, hashes, tokens)
-    n_shards = _shard_count(config, plan, map_stats)
-    barrier_fp = _digest([dedup_fp, plan.to_dict(), n_shards, config.seed])
+    n_shards, n_slices = _shard_layout(config, plan, map_stats)
+    barrier_fp = _digest([dedup_fp, plan.to_dict(), n_shards, n_slices, config.seed, MARKER_FORMAT])
     write_json_atomic(
-        {"fingerprint": barrier_fp, "n_shards": n_shards, **plan.to_dict()},
+        {
+            "fingerprint": barrier_fp,
+            "n_shards": n_shards,
+            "slices_per_shard": n_slices,
+            **plan.to_dict(),
+        },
         layout.file("plan.json"),
     )
 
@@ -581,7 +678,7 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
     same_barrier = {t.name: barrier_fp for t in tasks}
     routed = _finished(tasks, lambda t: layout.routed(t.source, t.part, "done.json"), same_barrier)
     todo_route = [
-        (t, config, root, plan.to_dict(), n_shards, barrier_fp)
+        (t, config, root, plan.to_dict(), (n_shards, n_slices), barrier_fp)
         for t in tasks
         if t.name not in routed
     ]
@@ -596,7 +693,9 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
         "cleanpipe.seed": str(config.seed),
         "cleanpipe.config_fingerprint": config.fingerprint(),
     }
-    shard_args = [(s, n_shards, routed_paths, config, root, metadata) for s in range(n_shards)]
+    shard_args = [
+        (s, (n_shards, n_slices), routed_paths, config, root, metadata) for s in range(n_shards)
+    ]
     shard_stats = executor.map(run_shard_task, shard_args, "shards")
 
     report = build_report(
@@ -607,6 +706,14 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
         [routed[t.name] for t in tasks],
         shard_stats,
         manifest,
+        lambda source: (
+            (
+                done[t.name]["collected"],
+                fs.read_table(layout.staged(t.source, t.part, "signals.parquet")),
+            )
+            for t in tasks
+            if t.source == source
+        ),
     )
     report["run"]["map_tasks"] = len(tasks)
     report["run"]["map_tasks_reused"] = reused

@@ -127,6 +127,16 @@ def test_repeated_copies_are_never_neighbours() -> None:
     assert all(x != y for x, y in zip(arranged, arranged[1:], strict=False))
 
 
+def test_a_slice_does_not_start_with_the_document_the_previous_slice_ended_with() -> None:
+    ids = ["a", "b", "c", "d"]
+    chunk = pa.chunked_array([ids])
+    sources = pa.chunked_array([["s"] * len(ids)])
+    assert spread_repeats(sources, chunk) == [0, 1, 2, 3]
+    order = spread_repeats(sources, chunk, previous=("s", "a"))
+    assert sorted(order) == [0, 1, 2, 3] and ids[order[0]] != "a"
+    assert spread_repeats(sources, chunk, previous=("other", "a")) == [0, 1, 2, 3]
+
+
 def test_cl100k_counts_real_tokens() -> None:
     counter = TokenCounter("cl100k")
     assert counter.count(["hello world", ""]) == [2, 0]

@@ -277,7 +277,7 @@ def test_ids_and_rejects_name_inputs_by_their_uri(s3: pafs.S3FileSystem, s3_run:
     staged = [
         k
         for k in keys(s3, "out/run1/staging/")
-        if k.endswith(".parquet") and not k.endswith(".sig.parquet")
+        if k.endswith(".parquet") and not k.endswith((".sig.parquet", ".signals.parquet"))
     ]
     ids = {i for k in staged for i in pq.read_table(k, filesystem=s3).column("id").to_pylist()}
     uri = f"s3://{BUCKET}/in"
@@ -300,7 +300,7 @@ def test_rerun_reuses_every_map_task(s3: pafs.S3FileSystem, s3_run: tuple, tmp_p
 def _failing_shard_task(args: tuple) -> dict[str, Any]:
     """Shard 1 leaves a half-written temporary object behind (as a killed process would)
     and fails; the rest run as usual. Module level, so worker processes can unpickle it."""
-    shard, n_shards, _, _, root, _ = args
+    shard, (n_shards, _), _, _, root, _ = args
     if shard == 1:
         tmp = fs.join(root, "data", f"{runner.shard_name(shard, n_shards)}.tmp-99-dead")
         with fs.atomic_write(tmp) as fh:

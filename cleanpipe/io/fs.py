@@ -127,9 +127,13 @@ def read_text(path: str) -> str:
     return read_bytes(path).decode("utf-8")
 
 
-def parquet_file(path: str) -> pq.ParquetFile:
+def parquet_file(path: str, metadata: pq.FileMetaData | None = None) -> pq.ParquetFile:
+    """A Parquet file on either kind of path; ``metadata`` (its footer, read before) saves
+    reading the footer again."""
     fs, p = resolve(path)
-    return pq.ParquetFile(p, filesystem=fs) if fs is not None else pq.ParquetFile(p)
+    if fs is not None:
+        return pq.ParquetFile(p, filesystem=fs, metadata=metadata)
+    return pq.ParquetFile(p, metadata=metadata)
 
 
 def read_table(path: str, **kwargs: Any) -> pa.Table:

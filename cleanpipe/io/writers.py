@@ -67,14 +67,20 @@ class AtomicParquetWriter:
         schema: pa.Schema,
         compression: str = "zstd",
         metadata: dict[str, str] | None = None,
+        statistics: list[str] | bool = True,
     ) -> None:
+        """``statistics``: the columns whose min/max go in the footer (all by default)."""
         self.path = path
         self.schema = schema.with_metadata(metadata) if metadata else schema
         self.compression = compression
         self.rows = 0
         self._out = fs.AtomicOutput(path)
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self._out.target, self.schema, filesystem=self._out.filesystem, compression=compression
+            self._out.target,
+            self.schema,
+            filesystem=self._out.filesystem,
+            compression=compression,
+            write_statistics=statistics,
         )
 
     def write(self, table: pa.Table) -> None:
