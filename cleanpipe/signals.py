@@ -109,17 +109,18 @@ class SignalSamples:
 
     def add(self, table: pa.Table) -> None:
         """Fold one :meth:`SignalCollector.signal_table` in."""
-        names = table.column("signal").to_numpy(zero_copy_only=False)
+        signal = table.column("signal").combine_chunks().dictionary_encode()
+        codes = signal.indices.to_numpy()
         hashes = table.column("hash").to_numpy()
         values = table.column("value").to_numpy()
-        for name in np.unique(names):
-            mine = names == name
+        for code, name in enumerate(signal.dictionary.to_pylist()):
+            mine = codes == code
             old_h, old_v = self._kept.get(name, (hashes[:0], values[:0]))
             h = np.concatenate([old_h, hashes[mine]])
             v = np.concatenate([old_v, values[mine]])
             # smallest hashes first; equal hashes (one id seen twice): larger value first
             keep = np.lexsort((-v, h))[: self.k]
-            self._kept[str(name)] = (h[keep], v[keep])
+            self._kept[name] = (h[keep], v[keep])
 
     def values(self) -> dict[str, list[float]]:
         """Each signal's sampled values (rounded for the report), in hash order."""
