@@ -210,11 +210,11 @@ def band_columns(config: MinHashConfig) -> list[str]:
 def _word_table() -> np.ndarray:
     """True for code points that belong to words: Unicode letters, marks and numbers. All
     other characters (whitespace, punctuation, symbols, controls) separate words."""
-    return np.fromiter(
-        (unicodedata.category(chr(c))[0] in "LMN" for c in range(0x110000)),
-        dtype=bool,
-        count=0x110000,
-    )
+    # Built once per process (each worker): joining the two-letter categories and keeping
+    # every other byte runs the 1.1M lookups in C, 0.2 s instead of 0.34 s for a generator.
+    categories = "".join(map(unicodedata.category, map(chr, range(0x110000))))
+    first = np.frombuffer(categories[0::2].encode("ascii"), dtype=np.uint8)
+    return (first == ord("L")) | (first == ord("M")) | (first == ord("N"))
 
 
 def _word_bytes(buf: np.ndarray, lo: np.ndarray, size: np.ndarray) -> np.ndarray:
