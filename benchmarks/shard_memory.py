@@ -64,13 +64,12 @@ def main() -> None:
     args = parser.parse_args()
     manifest = json.load(open(os.path.join(args.run, "manifest.json")))
     plan = json.load(open(os.path.join(args.run, "plan.json")))
-    layout = (plan["n_shards"], plan["slices_per_shard"])
     paths = sorted(glob.glob(f"{args.run}/routing/*/part-*.parquet"))
     tmp = tempfile.mkdtemp(prefix="shard-memory-")
     started = time.perf_counter()
     if args.mode == "sliced":
         config = load_config(manifest["config_path"], output=tmp)
-        stats = run_shard_task((args.shard, layout, paths, config, tmp, {}))
+        stats = run_shard_task((args.shard, plan["n_shards"], paths, config, tmp, {}))
         rows, out = stats["rows"], os.path.join(tmp, "data", stats["shard"])
     else:
         out = os.path.join(tmp, "shard.parquet")

@@ -435,57 +435,64 @@ def _slice_row_groups(
 
 
 @returns_memory
-def run_shard_task(
-    args: tuple[int, tuple[int, int], list[str], Config, str, dict[str, str]],
-) -> dict[str, Any]:
+def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]) -> dict[str, Any]:
     """Gather one shard's rows from every routed file, order them by their seeded key, write.
 
     One slice at a time (see :func:`run_route_task`): a shard task holds about one slice
-    (~32 MB of text), not the whole shard (256 MB by default held 1.2 GiB at the peak).
+    (~32 MB of text), not the whole shard (256 MB by default held 1.2 GiB at the peak). Rows
+    whose place :func:`spread_keys` cannot settle before it has seen the next slice are
+    carried over to it, so the shard is the same as if it had been ordered whole.
     """
-    shard, (n_shards, n_slices), routed_paths, config, root, metadata = args
+    shard, n_shards, routed_paths, config, root, metadata = args
     footers, where = _slice_row_groups(routed_paths, shard)
     name = shard_name(shard, n_shards)
     path = fs.join(Layout(root).data, name)
     per_source: dict[str, Counter] = {}
     rows = 0
-    previous: tuple[str, str] | None = None
+    carry: pa.Table | None = None  # read, not yet written: their place depends on what follows
+    previous: tuple[str, str] | None = None  # the last row written
+    slices = sorted(where)  # every slice that has rows: none is skipped, whatever its number
     with AtomicParquetWriter(
         path,
         DOCUMENT_SCHEMA,
         config.output.compression if config.output.compression != "none" else "none",
         metadata,
     ) as out:
-        for piece in range(n_slices):
-            parts = [
-                fs.parquet_file(routed_paths[f], footers[f]).read_row_groups(
-                    groups, use_threads=False
-                )
-                for f, groups in where.get(piece, [])
-            ]
-            if not parts:
-                continue
-            table = pa.concat_tables(parts)
-            del parts
-            keys = table.select(["_order", "source", "id"])
-            order = pc.sort_indices(
-                keys,
-                sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")],
-            ).to_numpy()
-            keys = keys.take(order)
-            spread = np.asarray(
-                spread_repeats(keys.column("source"), keys.column("id"), previous), np.int64
+        for n, piece in enumerate(slices):
+            fresh = pa.concat_tables(
+                [
+                    fs.parquet_file(routed_paths[f], footers[f]).read_row_groups(
+                        groups, use_threads=False
+                    )
+                    for f, groups in where[piece]
+                ]
             )
-            table = table.drop_columns(["_shard", "_slice", "_order"]).take(order[spread])
-            out.write(table)
-            rows += table.num_rows
-            last = table.slice(table.num_rows - 1)
-            previous = (last.column("source")[0].as_py(), last.column("id")[0].as_py())
-            grouped = table.group_by("source").aggregate([("tokens", "sum"), ("id", "count")])
+            ordered = pc.sort_indices(
+                fresh.select(["_order", "source", "id"]),
+                sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")],
+            )
+            fresh = fresh.drop_columns(["_shard", "_slice", "_order"]).take(ordered)
+            # carried rows come first, in the order they were left in: all of their order
+            # keys are below this slice's
+            table = pa.concat_tables([carry, fresh]) if carry is not None else fresh
+            del fresh
+            keys = list(
+                zip(table.column("source").to_pylist(), table.column("id").to_pylist(), strict=True)
+            )
+            order, settled = spread_keys(keys, previous, final=n == len(slices) - 1)
+            placed = np.asarray(order, np.int64)
+            written = table.take(placed[:settled])
+            carry = table.take(placed[settled:]) if settled < len(order) else None
+            if settled:
+                previous = keys[order[settled - 1]]
+            del table
+            out.write(written)
+            rows += written.num_rows
+            grouped = written.group_by("source").aggregate([("tokens", "sum"), ("id", "count")])
             for row in grouped.to_pylist():
                 totals = per_source.setdefault(row["source"], Counter())
                 totals.update({"docs": row["id_count"], "tokens": row["tokens_sum"]})
-            del table
+            del written
     return {
         "shard": name,
         "rows": rows,
@@ -495,37 +502,56 @@ def run_shard_task(
     }
 
 
-def spread_repeats(
-    sources: pa.ChunkedArray, ids: pa.ChunkedArray, previous: tuple[str, str] | None = None
-) -> list[int]:
-    """An order of rows in which no two copies of one document are neighbours.
+def spread_repeats(sources: pa.ChunkedArray, ids: pa.ChunkedArray) -> list[int]:
+    """An order of rows in which no two copies of one document are neighbours (see
+    :func:`spread_keys`)."""
+    return spread_keys(list(zip(sources.to_pylist(), ids.to_pylist(), strict=True)))[0]
+
+
+def spread_keys(
+    keys: list[tuple[str, str]], previous: tuple[str, str] | None = None, final: bool = True
+) -> tuple[list[int], int]:
+    """An order of rows in which no two copies of one document are neighbours, and how many
+    rows of it are settled.
 
     Rows arrive in seeded-hash order, so copies are rarely adjacent; when they are, the later
     copy is swapped with the nearest following row that conflicts with neither side. With
     fewer distinct documents than copies (a shard of one repeated document) some adjacency
-    cannot be avoided and is left as it is. ``previous`` is the key of the row written just
-    before these (the end of the shard's previous slice): the first row must not repeat it.
+    cannot be avoided and is left as it is.
+
+    For a shard ordered slice by slice: ``previous`` is the key of the last row written
+    before these. Unless ``final``, more rows follow, and a clash whose fix would look at
+    them (the search reaches the last row) stops the pass: the rows from there on are not
+    settled and go, in their current order, in front of the next slice's rows. Every swap
+    then happens exactly as in one pass over the whole shard. (A shard made of one repeated
+    document carries everything to its end: it is held whole.)
     """
-    # the previous row, if any, is a fixed row 0: rows only ever move forward
     head = [previous] if previous is not None else []
-    keys = head + list(zip(sources.to_pylist(), ids.to_pylist(), strict=True))
+    keys = head + keys  # the previous row is a fixed row 0: rows only ever move forward
     order = list(range(len(keys)))
+    end = len(order)
 
     def clashes(i: int, key: tuple[str, str]) -> bool:
-        return (i > 0 and keys[order[i - 1]] == key) or (
-            i + 1 < len(order) and keys[order[i + 1]] == key
-        )
+        return (i > 0 and keys[order[i - 1]] == key) or (i + 1 < end and keys[order[i + 1]] == key)
 
-    for i in range(1, len(order)):
+    def result(settled: int) -> tuple[list[int], int]:
+        return [i - len(head) for i in order[len(head) :]], settled - len(head)
+
+    for i in range(1, end):
         if keys[order[i]] != keys[order[i - 1]]:
             continue
-        for j in range(i + 1, len(order)):
+        for j in range(i + 1, end):
             if keys[order[j]] != keys[order[i - 1]]:
+                if not final and j + 1 == end:
+                    return result(i)  # j's right neighbour is in the next slice
                 order[i], order[j] = order[j], order[i]
                 if not clashes(j, keys[order[j]]):
                     break
                 order[i], order[j] = order[j], order[i]
-    return [i - len(head) for i in order[len(head) :]]
+        else:
+            if not final:
+                return result(i)  # the fix, if there is one, is in the next slice
+    return result(end)
 
 
 # -- the run -----------------------------------------------------------------------------
@@ -693,9 +719,7 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
         "cleanpipe.seed": str(config.seed),
         "cleanpipe.config_fingerprint": config.fingerprint(),
     }
-    shard_args = [
-        (s, (n_shards, n_slices), routed_paths, config, root, metadata) for s in range(n_shards)
-    ]
+    shard_args = [(s, n_shards, routed_paths, config, root, metadata) for s in range(n_shards)]
     shard_stats = executor.map(run_shard_task, shard_args, "shards")
 
     report = build_report(

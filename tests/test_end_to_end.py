@@ -142,19 +142,26 @@ def test_shards_written_slice_by_slice_hold_the_same_rows_in_the_same_order(
     config, result, out = llama_run
     copy = tmp_path / "sliced"
     shutil.copytree(out, copy)
-    monkeypatch.setattr(runner, "SHARD_SLICE_BYTES", 150_000)
+    # ~600 slices per shard: slice ends fall between copies of a repeated document
+    monkeypatch.setattr(runner, "SHARD_SLICE_BYTES", 6_000)
     other = dataclasses.replace(config, output=dataclasses.replace(config.output, path=str(copy)))
     sliced = run(other, workers=2, progress=False)
     assert sliced.map_tasks_skipped == sliced.map_tasks  # only route and shard ran again
     plan = json.loads((copy / "plan.json").read_text())
-    assert plan["slices_per_shard"] >= 5
+    assert plan["slices_per_shard"] >= 300
     routed = pq.ParquetFile(copy / "routing" / "web" / "part-00000.parquet")
     assert routed.metadata.num_row_groups > plan["n_shards"]
     shards = sorted((out / "data").glob("*.parquet"))
     assert [p.name for p in shards] == sorted(p.name for p in (copy / "data").glob("*.parquet"))
     for shard in shards:
         assert pq.ParquetFile(copy / "data" / shard.name).metadata.num_row_groups > 1
-        assert pq.read_table(copy / "data" / shard.name).equals(pq.read_table(shard))
+        sliced_rows = pq.read_table(copy / "data" / shard.name)
+        assert sliced_rows.equals(pq.read_table(shard))
+        keys = list(
+            zip(sliced_rows["source"].to_pylist(), sliced_rows["id"].to_pylist(), strict=True)
+        )
+        assert len(set(keys)) < len(keys)  # upsampled sources: copies to keep apart
+        assert all(a != b for a, b in zip(keys, keys[1:], strict=False))
     assert sliced.report["sources"] == result.report["sources"]
     # the same rows and tokens per shard; only the file sizes differ (tiny row groups here)
     strip = [{k: v for k, v in s.items() if k != "bytes"} for s in result.report["run"]["shards"]]

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleanpipe.config import parse_config
 from cleanpipe.hashing import stable_hash
 from cleanpipe.mixture import PlanError, fractional_threshold, plan_mixture
-from cleanpipe.runner import spread_repeats
+from cleanpipe.runner import spread_keys, spread_repeats
 from cleanpipe.tokens import TokenCounter, TokenEstimator
 from tests.conftest import ENGLISH
 
@@ -127,14 +129,41 @@ def test_repeated_copies_are_never_neighbours() -> None:
     assert all(x != y for x, y in zip(arranged, arranged[1:], strict=False))
 
 
-def test_a_slice_does_not_start_with_the_document_the_previous_slice_ended_with() -> None:
-    ids = ["a", "b", "c", "d"]
-    chunk = pa.chunked_array([ids])
-    sources = pa.chunked_array([["s"] * len(ids)])
-    assert spread_repeats(sources, chunk) == [0, 1, 2, 3]
-    order = spread_repeats(sources, chunk, previous=("s", "a"))
-    assert sorted(order) == [0, 1, 2, 3] and ids[order[0]] != "a"
-    assert spread_repeats(sources, chunk, previous=("other", "a")) == [0, 1, 2, 3]
+def _spread_in_slices(keys: list[tuple[str, str]], cuts: list[int]) -> list[tuple[str, str]]:
+    """Order ``keys`` as a shard task does: slice by slice, carrying unsettled rows."""
+    bounds = [0, *sorted(cuts), len(keys)]
+    pieces = [keys[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    written: list[tuple[str, str]] = []
+    carry: list[tuple[str, str]] = []
+    for n, piece in enumerate(pieces):
+        rows = carry + piece
+        order, settled = spread_keys(
+            rows, written[-1] if written else None, final=n == len(pieces) - 1
+        )
+        written += [rows[i] for i in order[:settled]]
+        carry = [rows[i] for i in order[settled:]]
+    return written
+
+
+def test_slice_by_slice_gives_the_same_order_as_one_pass() -> None:
+    # the last two rows of the first slice are copies: the fix is the next slice's first row
+    keys = [("s", k) for k in ["a", "b", "c", "c", "d", "e"]]
+    whole = [keys[i] for i in spread_keys(keys)[0]]
+    assert [k for _, k in whole] == ["a", "b", "c", "d", "c", "e"]
+    assert _spread_in_slices(keys, [4]) == whole
+    # the first row of a slice repeats the last row written
+    assert _spread_in_slices(keys, [3]) == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("aabbcdefg"), max_size=40),
+    st.lists(st.integers(0, 40), max_size=6),
+)
+def test_any_cut_into_slices_gives_the_one_pass_order(ids: list[str], cuts: list[int]) -> None:
+    keys = [("s", i) for i in ids]
+    whole = [keys[i] for i in spread_keys(keys)[0]]
+    assert _spread_in_slices(keys, [c for c in cuts if c <= len(keys)]) == whole
 
 
 def test_cl100k_counts_real_tokens() -> None:

@@ -300,7 +300,7 @@ def test_rerun_reuses_every_map_task(s3: pafs.S3FileSystem, s3_run: tuple, tmp_p
 def _failing_shard_task(args: tuple) -> dict[str, Any]:
     """Shard 1 leaves a half-written temporary object behind (as a killed process would)
     and fails; the rest run as usual. Module level, so worker processes can unpickle it."""
-    shard, (n_shards, _), _, _, root, _ = args
+    shard, n_shards, _, _, root, _ = args
     if shard == 1:
         tmp = fs.join(root, "data", f"{runner.shard_name(shard, n_shards)}.tmp-99-dead")
         with fs.atomic_write(tmp) as fh:
