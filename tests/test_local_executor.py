@@ -1,0 +1,49 @@
+"""The local process pool: workers started early, and stopped at once when a run cannot go on."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from cleanpipe.executors.local import LocalExecutor
+
+
+def test_workers_started_early_run_the_tasks_in_order() -> None:
+    with LocalExecutor(workers=2, progress=False) as pool:
+        pool.start(preload=["cleanpipe.runner"])
+        assert pool.map(abs, [-3, 1, -2, 5], "test") == [3, 1, 2, 5]
+
+
+def test_close_without_waiting_stops_workers_in_the_middle_of_their_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a module whose import takes a minute: a worker busy with it must still stop at once
+    (tmp_path / "slow_to_import_for_test.py").write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get the parent's sys.path
+    pool = LocalExecutor(workers=2, progress=False)
+    pool.start(preload=["slow_to_import_for_test"])
+    pids = list(pool._pool._processes)  # type: ignore[union-attr]
+    assert len(pids) == 2
+    pool.close(wait=False)
+    # by pid: the pool's own thread reaps the workers, so Process.is_alive() can't tell
+    deadline = time.monotonic() + 20  # far below the minute the imports would take
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in pids)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] not in "ZX"  # a zombie has stopped
+    except (FileNotFoundError, ProcessLookupError):  # gone (between open and read: ESRCH)
+        return False
+
+
+def test_one_worker_starts_no_processes() -> None:
+    pool = LocalExecutor(workers=1, progress=False)
+    pool.start(preload=["cleanpipe.runner"])
+    assert pool._pool is None
+    assert pool.map(abs, [-1], "test") == [1]
