@@ -1,11 +1,14 @@
-"""Shared by the benchmark scripts: real texts from sample_data, and best-of-N timing."""
+"""Shared by the benchmark scripts: real texts (sample_data, standard-library docstrings),
+and best-of-N timing."""
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
+import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +29,23 @@ def sample_texts(pattern: str = "*/*.jsonl*") -> list[str]:
                 except (ValueError, KeyError):
                     continue
     return texts
+
+
+def stdlib_docstrings(paths: Iterable[Path] | None = None) -> Iterator[str]:
+    """Module, class and function docstrings (cleaned) of standard-library sources: real
+    English prose on every machine. ``paths`` defaults to the top-level modules, sorted."""
+    if paths is None:
+        paths = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))
+    for path in paths:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
+                doc = ast.get_docstring(node)
+                if doc:
+                    yield doc
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> float:

@@ -11,14 +11,12 @@ includes shingling: datasketch gets the usual pure-Python shingler (lowercased `
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import re
 import resource
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _common import stdlib_docstrings
 
 from cleanpipe.document import Document
 from cleanpipe.stages.dedup import (
@@ -43,15 +42,7 @@ WORD = re.compile(r"\w+")
 
 def real_documents(count: int, size: int = 2400) -> list[str]:
     """``count`` documents of about ``size`` characters cut from stdlib docstrings."""
-    words: list[str] = []
-    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                words.extend((ast.get_docstring(node) or "").split())
+    words = [word for doc in stdlib_docstrings() for word in doc.split()]
     docs, i = [], 0
     while len(docs) < count:
         chunk, length = [], 0

@@ -12,7 +12,6 @@ core in this process; on a shared machine compare the ratio, not the absolute nu
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import os
 import re
@@ -20,6 +19,8 @@ import sysconfig
 import time
 from collections import Counter
 from pathlib import Path
+
+from _common import stdlib_docstrings
 
 from cleanpipe.document import Document
 from cleanpipe.stages.quality import GopherQuality, GopherRepetition
@@ -33,18 +34,10 @@ DOC_CHARS = 2000
 def stdlib_paragraphs() -> list[str]:
     """Prose paragraphs (12+ words, mostly alphabetic, no doctest) of stdlib docstrings."""
     root = Path(sysconfig.get_paths()["stdlib"])
-    paragraphs: list[str] = []
-    for path in _stdlib_sources(root):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                doc = ast.get_docstring(node)
-                if doc:
-                    paragraphs.extend(_prose(inspect.cleandoc(doc)))
-    return paragraphs
+    # a second cleandoc (ast.get_docstring has done one) dedents nested lists once more;
+    # kept, so the documents are those of the figures in the README
+    docs = stdlib_docstrings(_stdlib_sources(root))
+    return [p for doc in docs for p in _prose(inspect.cleandoc(doc))]
 
 
 def _stdlib_sources(root: Path) -> list[Path]:
