@@ -107,7 +107,7 @@ def run(
         from cleanpipe.executors.local import LocalExecutor
 
         # The workers start and import the stages while this process reads the config and
-        # plans the map step: ~0.9 s off a 6.5 s run of 10k documents on 2 workers. (Started
+        # plans the map step: 0.5-0.9 s off a 6.5 s run of 10k documents on 2 workers. (Started
         # before this process's own imports, they only competed with them for the cores.)
         pool = LocalExecutor(workers, progress=not quiet)
         pool.start(preload=["cleanpipe.runner"])

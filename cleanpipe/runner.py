@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cleanpipe import __version__
 from cleanpipe.config import Config, SourceConfig
@@ -415,7 +416,7 @@ def run_route_task(
 
 def _slice_row_groups(
     routed_paths: list[str], shard: int
-) -> tuple[list[Any], dict[int, list[tuple[int, list[int]]]]]:
+) -> tuple[list[pq.FileMetaData], dict[int, list[tuple[int, list[int]]]]]:
     """Footers of the routed files, and per slice of ``shard``: (file, row groups) to read."""
     footers = []
     where: dict[int, list[tuple[int, list[int]]]] = {}
