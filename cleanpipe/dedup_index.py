@@ -60,6 +60,7 @@ DROP_SCHEMA = pa.schema(
         pa.field("reason", pa.string()),
         pa.field("duplicate_of", pa.string()),
         pa.field("duplicate_of_source", pa.string()),
+        pa.field("file", pa.string()),
     ]
 )
 RESULT_KEY = b"cleanpipe.dedup_result"
@@ -211,8 +212,9 @@ def choose_keepers(
 @dataclass
 class DedupResult:
     """What the barrier decided: one row per dropped document in ``drops`` (columns ``id``,
-    ``source``, ``reason`` ("exact" or "near"), ``duplicate_of`` (the keeper's id) and
-    ``duplicate_of_source``), ordered by row, and report data in ``stats``."""
+    ``source``, ``reason`` ("exact" or "near"), ``duplicate_of`` (the keeper's id),
+    ``duplicate_of_source`` and ``file``, the signature file (as given) or ``table i`` the
+    drop comes from), ordered by row, and report data in ``stats``."""
 
     drops: pa.Table = field(default_factory=lambda: DROP_SCHEMA.empty_table())
     stats: dict[str, Any] = field(default_factory=dict)
@@ -232,7 +234,8 @@ class DedupResult:
         return {k: v for k, v in self.stats.items() if k != "config"}
 
     def removed_table(self) -> pa.Table:
-        """The drops: ``id``, ``source``, ``reason``, ``duplicate_of``, ``duplicate_of_source``."""
+        """The drops: ``id``, ``source``, ``reason``, ``duplicate_of``, ``duplicate_of_source``,
+        ``file``."""
         return self.drops
 
     def to_dict(self) -> dict[str, Any]:
@@ -276,8 +279,15 @@ _Reader = Callable[[int, list[str]], Iterator[pa.RecordBatch]]
 class _Store:
     """Signature tables in their deterministic order, read a few columns at a time."""
 
-    def __init__(self, sizes: list[int], read: _Reader, identity: list[Any] | None = None):
+    def __init__(
+        self,
+        sizes: list[int],
+        read: _Reader,
+        names: list[str],
+        identity: list[Any] | None = None,
+    ):
         self.sizes = sizes
+        self.names = names  # each part's path as given (or "table i"): the drops' ``file``
         self.identity = identity or []
         self.offsets = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
         self.num_rows = int(self.offsets[-1])
@@ -335,7 +345,7 @@ class _Store:
             size, mtime_ns = fs.stat(path)
             where = fs.display(path) if fs.is_uri(path) else os.path.abspath(path)
             identity.append([where, size, mtime_ns])
-        return cls([f.metadata.num_rows for f in files], read, identity), metas
+        return cls([f.metadata.num_rows for f in files], read, list(paths), identity), metas
 
     @classmethod
     def from_tables(cls, tables: Sequence[pa.Table]) -> tuple[_Store, list[dict[str, Any]]]:
@@ -344,7 +354,8 @@ class _Store:
         def read(part: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
             yield from tables[part].select(columns).to_batches(max_chunksize=_BATCH_ROWS)
 
-        return cls([t.num_rows for t in tables], read), metas
+        names = [f"table {i}" for i in range(len(tables))]
+        return cls([t.num_rows for t in tables], read, names), metas
 
 
 def _table_meta(schema: pa.Schema, where: str) -> dict[str, Any]:
@@ -511,6 +522,9 @@ def _run(
     else:
         same_text = np.zeros(len(dropped), dtype=bool)
     ids, sources = info.column("id"), info.column("source")
+    # which input each drop comes from, so a consumer of one file reads only its own drops
+    part = np.searchsorted(store.offsets, nodes[dropped], side="right") - 1
+    files = pa.DictionaryArray.from_arrays(pa.array(part, pa.int32()), pa.array(store.names))
     drops = pa.table(
         {
             "id": ids.take(dropped),
@@ -518,6 +532,7 @@ def _run(
             "reason": pc.if_else(pa.array(same_text, pa.bool_()), "exact", "near"),
             "duplicate_of": ids.take(at[dropped]),
             "duplicate_of_source": sources.take(at[dropped]),
+            "file": files.cast(pa.string()),
         },
         schema=DROP_SCHEMA,
     )

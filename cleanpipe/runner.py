@@ -59,7 +59,7 @@ from cleanpipe.tokens import TokenEstimator
 #: documents per batch between stages, tokenizer and writer in a map task.
 MAP_BATCH = 512
 #: bump when what a task writes changes shape, so resume never reuses an older layout.
-MARKER_FORMAT = 3
+MARKER_FORMAT = 4
 #: text bytes a shard task holds at once: a shard is written one slice of this size at a time.
 SHARD_SLICE_BYTES = 32_000_000
 #: a folder of text files (source code) is read in tasks of up to this many files.
@@ -295,12 +295,26 @@ def doc_hash(seed: int, source: str, doc_id: str) -> int:
     return stable_hash(seed, "sample", source, doc_id)
 
 
-def _dropped_ids(root: str, source: str) -> dict[str, str]:
-    """Ids of a source that dedup removed, with the reason (``exact`` or ``near``)."""
+#: rows per row group of dedup/removed.parquet: a task's drops are found by the row groups'
+#: ``file`` statistics, so it reads about one group, not the whole file.
+REMOVED_ROW_GROUP = 65_536
+
+
+def _signature_file(root: str, task: MapTask) -> str:
+    """The task's signature file relative to the output folder: the ``file`` of its drops
+    in dedup/removed.parquet (relative, so a moved or copied output folder still works)."""
+    return fs.relpath(Layout(root).staged(task.source, task.part, "sig.parquet"), root)
+
+
+def _dropped_ids(root: str, task: MapTask) -> dict[str, str]:
+    """Ids of a map task's staged documents that dedup removed, with the reason (``exact``
+    or ``near``). Only this task's drops are read: a route task's memory does not grow with
+    the duplicates of the whole source."""
     path = Layout(root).file("dedup", "removed.parquet")
     if not fs.exists(path):
         return {}
-    table = fs.read_table(path, columns=["id", "reason"], filters=[("source", "==", source)])
+    mine = [("file", "==", _signature_file(root, task))]
+    table = fs.read_table(path, columns=["id", "reason"], filters=mine)
     return dict(
         zip(table.column("id").to_pylist(), table.column("reason").to_pylist(), strict=True)
     )
@@ -311,21 +325,23 @@ def surviving_hashes(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(hash, tokens) of every staged document not removed by dedup, per source."""
     layout = Layout(root)
-    hashes: dict[str, list[int]] = {s: [] for s in config.sources}
-    tokens: dict[str, list[int]] = {s: [] for s in config.sources}
-    dropped = {s: _dropped_ids(root, s) for s in config.sources}
+    hashes: dict[str, list[np.ndarray]] = {s: [] for s in config.sources}
+    tokens: dict[str, list[np.ndarray]] = {s: [] for s in config.sources}
     for task in tasks:
         table = fs.read_table(layout.staged(task.source, task.part), columns=["id", "tokens"])
-        drop = dropped[task.source]
-        for doc_id, n in zip(
-            table.column("id").to_pylist(), table.column("tokens").to_pylist(), strict=True
-        ):
-            if doc_id not in drop:
-                hashes[task.source].append(doc_hash(config.seed, task.source, doc_id))
-                tokens[task.source].append(n)
+        drop = _dropped_ids(root, task)
+        kept = [
+            (doc_hash(config.seed, task.source, doc_id), n)
+            for doc_id, n in zip(
+                table.column("id").to_pylist(), table.column("tokens").to_pylist(), strict=True
+            )
+            if doc_id not in drop
+        ]
+        hashes[task.source].append(np.array([h for h, _ in kept], dtype=np.uint64))
+        tokens[task.source].append(np.array([n for _, n in kept], dtype=np.int64))
     return (
-        {s: np.array(v, dtype=np.uint64) for s, v in hashes.items()},
-        {s: np.array(v, dtype=np.int64) for s, v in tokens.items()},
+        {s: np.concatenate(v or [np.empty(0, np.uint64)]) for s, v in hashes.items()},
+        {s: np.concatenate(v or [np.empty(0, np.int64)]) for s, v in tokens.items()},
     )
 
 
@@ -365,7 +381,7 @@ def run_route_task(
     task, config, root, plan_dict, (n_shards, n_slices), fingerprint = args
     layout = Layout(root)
     plan = MixturePlan.from_dict(plan_dict).sources[task.source]
-    drop = _dropped_ids(root, task.source)
+    drop = _dropped_ids(root, task)
     table = fs.read_table(layout.staged(task.source, task.part))
     ids = table.column("id").to_pylist()
     copies = []  # (shard, slice, order, row)
@@ -808,7 +824,17 @@ def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str
 
         paths = [layout.staged(t.source, t.part, "sig.parquet") for t in tasks]
         result = _dedup_index.find_duplicates(paths, config.dedup, layout.file("dedup"))
-        write_table_atomic(result.removed_table(), removed_path)
+        removed = result.removed_table()  # ordered by row: the drops of one file together
+        files = removed.column("file").combine_chunks().dictionary_encode()
+        relative = pa.array([fs.relpath(p, root) for p in files.dictionary.to_pylist()])
+        removed = removed.set_column(
+            removed.schema.get_field_index("file"),
+            "file",
+            pa.DictionaryArray.from_arrays(files.indices, relative).cast(pa.string()),
+        )
+        with AtomicParquetWriter(removed_path, removed.schema) as out:
+            for start in range(0, removed.num_rows, REMOVED_ROW_GROUP):
+                out.write(removed.slice(start, REMOVED_ROW_GROUP))
         info = {"enabled": True, **result.summary()}
     write_json_atomic({"fingerprint": fingerprint, "info": info}, marker_path)
     # the per-band pair caches only serve a barrier interrupted midway

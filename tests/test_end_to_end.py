@@ -168,3 +168,22 @@ def test_shards_written_slice_by_slice_hold_the_same_rows_in_the_same_order(
     assert [
         {k: v for k, v in s.items() if k != "bytes"} for s in sliced.report["run"]["shards"]
     ] == strip
+
+
+def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: tuple) -> None:
+    from cleanpipe.runner import _dropped_ids, plan_map_tasks
+
+    config, _, out = llama_run
+    removed = pq.read_table(out / "dedup" / "removed.parquet")
+    assert removed.num_rows > 0
+    # relative to the output folder, so a moved or copied folder still works
+    assert all(f.startswith("staging/") for f in removed.column("file").to_pylist())
+    seen: dict[str, str] = {}
+    for task in plan_map_tasks(config):
+        mine = _dropped_ids(str(out), task)
+        staged = pq.read_table(out / "staging" / task.source / f"part-{task.part:05d}.parquet")
+        assert set(mine) <= set(staged.column("id").to_pylist())
+        seen.update(mine)
+    assert seen == dict(
+        zip(removed.column("id").to_pylist(), removed.column("reason").to_pylist(), strict=True)
+    )
