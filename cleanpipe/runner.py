@@ -227,8 +227,8 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
     read_stats: Counter = Counter()
     collector = SignalCollector()
 
-    def on_drop(doc: Document, reason: str) -> None:
-        rejects.add_dropped(doc, reason)
+    def on_drop(doc: Document, reason: str, detail: str = "") -> None:
+        rejects.add_dropped(doc, reason, detail)
         collector.observe(doc, reason)
 
     docs: Any = _documents(task, source, rejects, read_stats, collector)

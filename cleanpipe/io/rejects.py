@@ -51,15 +51,16 @@ class RejectsWriter:
             bad.raw,
         )
 
-    def add_dropped(self, doc: Document, reason: str) -> None:
-        """Sink for :attr:`Stage.on_drop`."""
+    def add_dropped(self, doc: Document, reason: str, detail: str = "") -> None:
+        """Sink for :attr:`Stage.on_drop`; ``detail`` is what was measured against which
+        threshold (``mean_word_length 2.1 < 3.0``)."""
         self._add(
             doc.id,
             reason.split(":", 1)[0],
             reason,
             self.current_file,
             "",
-            "",
+            detail,
             len(doc.text),
             doc.text,
         )
