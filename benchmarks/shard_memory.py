@@ -4,14 +4,14 @@
         --shard 0 --mode sliced --check        # then: --mode whole --check
 
 Reads the routed rows of one shard of a finished run (``routing/*/part-*.parquet``), orders
-them as the shard step does (seeded order key, then ``spread_repeats``), writes them as zstd
+them as the shard step does (seeded order key, then ``spread_keys``), writes them as zstd
 Parquet to a temporary folder, and prints the rows, seconds and the process's peak RSS. Run
 each mode in a fresh process (peak RSS is per process).
 
 - ``sliced``: ``runner.run_shard_task`` itself: one slice of the shard (a range of the order
   key, ~32 MB of text) read, ordered and written at a time;
 - ``whole``: the baseline, as the shard step worked before slices: every slice's rows read
-  at once, sorted and taken, ``spread_repeats`` and taken again, written in one piece.
+  at once, sorted and taken, ``spread_keys`` and taken again, written in one piece.
 
 ``--check`` compares the rows written with the run's own shard (they must be equal, in the
 same order, in both modes).
@@ -33,9 +33,10 @@ import pyarrow.parquet as pq
 
 from cleanpipe.config import load_config
 from cleanpipe.io.writers import DOCUMENT_SCHEMA
-from cleanpipe.runner import _slice_row_groups, run_shard_task, spread_repeats
+from cleanpipe.runner import _slice_row_groups, run_shard_task, spread_keys
 
-KEYS = [("_order", "ascending"), ("source", "ascending"), ("id", "ascending")]
+KEYS = [(k, "ascending") for k in ("_order", "source", "_file", "_pos")]
+IDENTITY = ["source", "_file", "_pos"]  # a row's origin: copies of one document share it
 
 
 def whole_shard(paths: list[str], shard: int, out: str) -> int:
@@ -48,8 +49,9 @@ def whole_shard(paths: list[str], shard: int, out: str) -> int:
     ]
     table = pa.concat_tables(pieces)
     table = table.take(pc.sort_indices(table, sort_keys=KEYS))
-    table = table.take(spread_repeats(table.column("source"), table.column("id")))
-    table = table.drop_columns(["_shard", "_slice", "_order"])
+    keys = list(zip(*(table.column(c).to_pylist() for c in IDENTITY), strict=True))
+    table = table.take(spread_keys(keys)[0])
+    table = table.drop_columns(["_file", "_pos", "_shard", "_slice", "_order"])
     with pq.ParquetWriter(out, DOCUMENT_SCHEMA, compression="zstd") as writer:
         writer.write_table(table)
     return table.num_rows

@@ -61,6 +61,10 @@ DROP_SCHEMA = pa.schema(
         pa.field("duplicate_of", pa.string()),
         pa.field("duplicate_of_source", pa.string()),
         pa.field("file", pa.string()),
+        # the row identity: position in ``file`` (user ids repeat; rows never do)
+        pa.field("row", pa.int64()),
+        pa.field("duplicate_of_file", pa.string()),
+        pa.field("duplicate_of_row", pa.int64()),
     ]
 )
 RESULT_KEY = b"cleanpipe.dedup_result"
@@ -316,6 +320,13 @@ class _Store:
                 break
         return pa.Table.from_batches(found)
 
+    def locate(self, rows: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        """(part name, row within that part) of global rows: the row identity of a document."""
+        rows = np.asarray(rows, dtype=np.int64)
+        part = np.searchsorted(self.offsets, rows, side="right") - 1
+        names = pa.DictionaryArray.from_arrays(pa.array(part, pa.int32()), pa.array(self.names))
+        return names.cast(pa.string()), pa.array(rows - self.offsets[part], pa.int64())
+
     def _schema(self, columns: list[str]) -> pa.Schema:
         for part in range(len(self.sizes)):
             for batch in self._read(part, columns):
@@ -522,9 +533,10 @@ def _run(
     else:
         same_text = np.zeros(len(dropped), dtype=bool)
     ids, sources = info.column("id"), info.column("source")
-    # which input each drop comes from, so a consumer of one file reads only its own drops
-    part = np.searchsorted(store.offsets, nodes[dropped], side="right") - 1
-    files = pa.DictionaryArray.from_arrays(pa.array(part, pa.int32()), pa.array(store.names))
+    # which input each drop (and its keeper) comes from, and where in it: a consumer of one
+    # file reads only its own drops, and finds them by position, never by the user's id
+    file, row = store.locate(nodes[dropped])
+    keeper_file, keeper_row = store.locate(keepers[dropped])
     drops = pa.table(
         {
             "id": ids.take(dropped),
@@ -532,7 +544,10 @@ def _run(
             "reason": pc.if_else(pa.array(same_text, pa.bool_()), "exact", "near"),
             "duplicate_of": ids.take(at[dropped]),
             "duplicate_of_source": sources.take(at[dropped]),
-            "file": files.cast(pa.string()),
+            "file": file,
+            "row": row,
+            "duplicate_of_file": keeper_file,
+            "duplicate_of_row": keeper_row,
         },
         schema=DROP_SCHEMA,
     )
@@ -621,7 +636,11 @@ def _examples(
     sizes: np.ndarray,
 ) -> list[dict[str, Any]]:
     """A few clusters for people: those spanning sources first, then the largest, then the
-    first. Members are listed keeper first, with the first ``head_chars`` of their text."""
+    first. Members are listed keeper first, with the first ``head_chars`` of their text.
+
+    ``size`` is the cluster's true size (at most ``_EXAMPLE_MEMBERS`` members are listed);
+    ``kept_member`` is the index of the kept member in the lists (always 0, the keeper) and
+    ``kept`` its id (ids may repeat, so the index is what marks it)."""
     if not len(sizes):
         return []
     by_root = np.argsort(roots, kind="stable")  # members grouped by cluster, in row order
@@ -654,6 +673,7 @@ def _examples(
             {
                 "size": int(sizes[c]),
                 "kept": found_rows[0][0],
+                "kept_member": 0,
                 "ids": [doc_id for doc_id, _, _ in found_rows],
                 "sources": [names[codes[i]] for i in members],
                 "n_chars": [n_chars for _, _, n_chars in found_rows],

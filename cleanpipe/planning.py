@@ -13,14 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanpipe.config import Config
+from cleanpipe.io import fs
 from cleanpipe.io.readers import BadRecord, ReadOptions, read_input
 from cleanpipe.mixture import MixturePlan, plan_mixture
 from cleanpipe.runner import (
     Layout,
-    doc_hash,
     map_fingerprint,
     plan_map_tasks,
     read_marker,
+    row_hash,
     surviving_hashes,
 )
 from cleanpipe.tokens import TokenEstimator
@@ -58,9 +59,14 @@ def preview_plan(config: Config) -> PlanPreview:
         options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
         estimator = TokenEstimator(config.mixture.tokenizer, "estimate", config.seed)
         for item in task.files:
-            docs = [r for r in read_input(item, options) if not isinstance(r, BadRecord)]
-            counts = estimator.count([d.id for d in docs], [d.text for d in docs])
-            hashes_l[task.source].extend(doc_hash(config.seed, task.source, d.id) for d in docs)
+            name = fs.display(item.path)
+            records = enumerate(read_input(item, options))
+            docs = [(pos, r) for pos, r in records if not isinstance(r, BadRecord)]
+            keys = [f"{name}:{pos}" for pos, _ in docs]
+            counts = estimator.count(keys, [d.text for _, d in docs])
+            hashes_l[task.source].extend(
+                row_hash(config.seed, task.source, name, pos) for pos, _ in docs
+            )
             tokens_l[task.source].extend(counts)
     hashes = {s: np.array(v, dtype=np.uint64) for s, v in hashes_l.items()}
     tokens = {s: np.array(v, dtype=np.int64) for s, v in tokens_l.items()}

@@ -45,9 +45,10 @@ from cleanpipe.io.readers import (
 from cleanpipe.io.rejects import RejectsWriter
 from cleanpipe.io.writers import (
     DOCUMENT_SCHEMA,
+    STAGED_SCHEMA,
     AtomicParquetWriter,
-    documents_to_table,
     shard_name,
+    staged_table,
     write_json_atomic,
     write_table_atomic,
 )
@@ -59,7 +60,7 @@ from cleanpipe.tokens import TokenEstimator
 #: documents per batch between stages, tokenizer and writer in a map task.
 MAP_BATCH = 512
 #: bump when what a task writes changes shape, so resume never reuses an older layout.
-MARKER_FORMAT = 4
+MARKER_FORMAT = 5
 #: text bytes a shard task holds at once: a shard is written one slice of this size at a time.
 SHARD_SLICE_BYTES = 32_000_000
 #: a folder of text files (source code) is read in tasks of up to this many files.
@@ -192,18 +193,48 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
 # -- map ---------------------------------------------------------------------------------
 
 
+class _Origins:
+    """Where each document in flight came from: ``(input file, position of the record)``.
+
+    The position counts every record of the file, bad ones too, so it is the record's
+    identity in the input whatever the stages drop. Stages pass the same ``Document``
+    objects on (they keep, drop or edit them in place), so the origin is found by object
+    identity; an entry lives from the read until the document is staged or dropped.
+    """
+
+    def __init__(self) -> None:
+        self._of: dict[int, tuple[str, int]] = {}
+
+    def add(self, doc: Document, file: str, position: int) -> None:
+        self._of[id(doc)] = (file, position)
+
+    def pop(self, doc: Document) -> tuple[str, int] | None:
+        return self._of.pop(id(doc), None)
+
+    def take(self, docs: list[Document]) -> list[tuple[str, int]]:
+        try:
+            return [self._of.pop(id(doc)) for doc in docs]
+        except KeyError:
+            raise RunError(
+                "a stage yielded a Document it was not given; stages must pass on (or edit "
+                "in place) the Document objects they receive"
+            ) from None
+
+
 def _documents(
     task: MapTask,
     source: SourceConfig,
     rejects: RejectsWriter,
     read_stats: Counter,
     collector: SignalCollector,
+    origins: _Origins,
 ) -> Iterator[Document]:
     """Documents of the task's files; bad records go to rejects and are counted."""
     options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
     for item in task.files:
-        rejects.current_file = fs.display(item.path)
-        for record in read_input(item, options):
+        name = fs.display(item.path)
+        rejects.current_file = name
+        for position, record in enumerate(read_input(item, options)):
             read_stats["records"] += 1
             if isinstance(record, BadRecord):
                 read_stats[f"read:{record.reason}"] += 1
@@ -211,6 +242,7 @@ def _documents(
                 collector.add_example(f"read:{record.reason}", record.id, record.raw)
             else:
                 read_stats["documents"] += 1
+                origins.add(record, name, position)
                 yield record
 
 
@@ -226,12 +258,16 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
     rejects = RejectsWriter(layout.rejects(task.source, task.part), task.source)
     read_stats: Counter = Counter()
     collector = SignalCollector()
+    origins = _Origins()
 
     def on_drop(doc: Document, reason: str, detail: str = "") -> None:
-        rejects.add_dropped(doc, reason, detail)
+        # the document's own file: with lazy stages the reader may already be in the next one
+        file, position = origins.pop(doc) or (None, None)
+        location = f"record {position}" if position is not None else ""
+        rejects.add_dropped(doc, reason, detail, file=file, location=location)
         collector.observe(doc, reason)
 
-    docs: Any = _documents(task, source, rejects, read_stats, collector)
+    docs: Any = _documents(task, source, rejects, read_stats, collector, origins)
     for stage in stages:
         stage.on_drop = on_drop
         docs = stage(docs)
@@ -244,10 +280,13 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
             layout.staged(task.source, task.part, "sig.parquet"), signature_schema(config.dedup)
         )
     try:
-        with AtomicParquetWriter(layout.staged(task.source, task.part), DOCUMENT_SCHEMA) as out:
+        with AtomicParquetWriter(layout.staged(task.source, task.part), STAGED_SCHEMA) as out:
             for batch in batched(docs, MAP_BATCH):
-                tokens = counter.count([d.id for d in batch], [d.text for d in batch])
-                out.write(documents_to_table(batch, tokens))
+                where = origins.take(batch)
+                # calibration sampling keys on the origin too: ids may repeat
+                keys = [f"{file}:{position}" for file, position in where]
+                tokens = counter.count(keys, [d.text for d in batch])
+                out.write(staged_table(batch, tokens, where))
                 kept["docs"] += len(batch)
                 kept["tokens"] += sum(tokens)
                 kept["chars"] += sum(len(d.text) for d in batch)
@@ -290,9 +329,11 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
 # -- barrier -----------------------------------------------------------------------------
 
 
-def doc_hash(seed: int, source: str, doc_id: str) -> int:
-    """The seeded hash that orders a source's documents for the fractional epoch."""
-    return stable_hash(seed, "sample", source, doc_id)
+def row_hash(seed: int, source: str, file: str, position: int) -> int:
+    """The seeded hash that orders a source's documents for the fractional epoch, keyed on
+    the document's origin (input file as written, record position), which is unique by
+    construction: users' ids repeat."""
+    return stable_hash(seed, "sample", source, file, position)
 
 
 #: rows per row group of dedup/removed.parquet: a task's drops are found by the row groups'
@@ -306,39 +347,61 @@ def _signature_file(root: str, task: MapTask) -> str:
     return fs.relpath(Layout(root).staged(task.source, task.part, "sig.parquet"), root)
 
 
-def _dropped_ids(root: str, task: MapTask) -> dict[str, str]:
-    """Ids of a map task's staged documents that dedup removed, with the reason (``exact``
-    or ``near``). Only this task's drops are read: a route task's memory does not grow with
-    the duplicates of the whole source."""
+@dataclass(frozen=True)
+class Removed:
+    """A map task's staged rows that dedup removed: positions in the staged file (ascending)
+    and each one's reason (``exact`` or ``near``)."""
+
+    rows: np.ndarray
+    reasons: list[str]
+
+    def mask(self, n_rows: int) -> np.ndarray:
+        """True for the staged rows that survive dedup."""
+        keep = np.ones(n_rows, dtype=bool)
+        keep[self.rows] = False
+        return keep
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(f"dedup:{r}" for r in self.reasons).items()))
+
+
+def removed_rows(root: str, task: MapTask) -> Removed:
+    """The staged rows of a map task that dedup removed. Only this task's drops are read: a
+    route task's memory does not grow with the duplicates of the whole source."""
     path = Layout(root).file("dedup", "removed.parquet")
     if not fs.exists(path):
-        return {}
+        return Removed(np.empty(0, np.int64), [])
     mine = [("file", "==", _signature_file(root, task))]
-    table = fs.read_table(path, columns=["id", "reason"], filters=mine)
-    return dict(
-        zip(table.column("id").to_pylist(), table.column("reason").to_pylist(), strict=True)
+    table = fs.read_table(path, columns=["row", "reason"], filters=mine)
+    table = table.sort_by("row")
+    return Removed(table.column("row").to_numpy(), table.column("reason").to_pylist())
+
+
+def _row_hashes(seed: int, source: str, table: pa.Table) -> np.ndarray:
+    files = table.column("_file").to_pylist()
+    positions = table.column("_pos").to_pylist()
+    return np.fromiter(
+        (row_hash(seed, source, f, p) for f, p in zip(files, positions, strict=True)),
+        dtype=np.uint64,
+        count=table.num_rows,
     )
 
 
 def surviving_hashes(
     config: Config, root: str, tasks: list[MapTask]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(hash, tokens) of every staged document not removed by dedup, per source."""
+    """(row hash, tokens) of every staged document not removed by dedup, per source."""
     layout = Layout(root)
     hashes: dict[str, list[np.ndarray]] = {s: [] for s in config.sources}
     tokens: dict[str, list[np.ndarray]] = {s: [] for s in config.sources}
     for task in tasks:
-        table = fs.read_table(layout.staged(task.source, task.part), columns=["id", "tokens"])
-        drop = _dropped_ids(root, task)
-        kept = [
-            (doc_hash(config.seed, task.source, doc_id), n)
-            for doc_id, n in zip(
-                table.column("id").to_pylist(), table.column("tokens").to_pylist(), strict=True
-            )
-            if doc_id not in drop
-        ]
-        hashes[task.source].append(np.array([h for h, _ in kept], dtype=np.uint64))
-        tokens[task.source].append(np.array([n for _, n in kept], dtype=np.int64))
+        table = fs.read_table(
+            layout.staged(task.source, task.part), columns=["_file", "_pos", "tokens"]
+        )
+        keep = removed_rows(root, task).mask(table.num_rows)
+        table = table.filter(pa.array(keep))
+        hashes[task.source].append(_row_hashes(config.seed, task.source, table))
+        tokens[task.source].append(table.column("tokens").to_numpy().astype(np.int64))
     return (
         {s: np.concatenate(v or [np.empty(0, np.uint64)]) for s, v in hashes.items()},
         {s: np.concatenate(v or [np.empty(0, np.int64)]) for s, v in tokens.items()},
@@ -363,10 +426,18 @@ def _shard_layout(
 # -- route -------------------------------------------------------------------------------
 
 _ROUTE_SCHEMA = (
-    DOCUMENT_SCHEMA.append(pa.field("_shard", pa.int32()))
+    STAGED_SCHEMA.append(pa.field("copy", pa.int32(), nullable=False))
+    .append(pa.field("_shard", pa.int32()))
     .append(pa.field("_slice", pa.int32()))
     .append(pa.field("_order", pa.uint64()))
 )
+#: what a shard task sorts by: the seeded place, then the row's origin (unique) for ties.
+_SHARD_SORT = [
+    ("_order", "ascending"),
+    ("source", "ascending"),
+    ("_file", "ascending"),
+    ("_pos", "ascending"),
+]
 
 
 @returns_memory
@@ -377,31 +448,40 @@ def run_route_task(
     place in it (a seeded 64-bit ``_order``). The place also names the copy's slice of the
     shard: slice ``k`` of ``n`` holds the orders in ``[k, k+1) * 2**64 / n``, so writing the
     slices one after the other, each sorted, is the whole shard sorted. Rows are written one
-    row group per (shard, slice), so a shard task reads one slice at a time."""
+    row group per (shard, slice), so a shard task reads one slice at a time.
+
+    Everything keys on the staged row and its origin, never on the user's id. The copies of
+    one document go to consecutive shards from a seeded start, so they share a shard only
+    when there are more copies than shards."""
     task, config, root, plan_dict, (n_shards, n_slices), fingerprint = args
     layout = Layout(root)
     plan = MixturePlan.from_dict(plan_dict).sources[task.source]
-    drop = _dropped_ids(root, task)
+    removed = removed_rows(root, task)
     table = fs.read_table(layout.staged(task.source, task.part))
-    ids = table.column("id").to_pylist()
-    copies = []  # (shard, slice, order, row)
-    for i, doc_id in enumerate(ids):
-        if doc_id in drop:
+    survives = removed.mask(table.num_rows).tolist()
+    removed_text = table.column("text").take(pa.array(removed.rows, pa.int64()))
+    removed_chars = pc.sum(pc.utf8_length(removed_text)).as_py() or 0
+    files = table.column("_file").to_pylist()
+    positions = table.column("_pos").to_pylist()
+    seed, source = config.seed, task.source
+    copies = []  # (shard, slice, order, row, copy)
+    unsampled = 0
+    for i in range(table.num_rows):
+        if not survives[i]:
             continue
-        for copy in range(plan.copies(doc_hash(config.seed, task.source, doc_id))):
-            order = stable_hash(config.seed, "order", task.source, doc_id, copy)
-            copies.append(
-                (
-                    stable_hash(config.seed, "shard", task.source, doc_id, copy) % n_shards,
-                    (order * n_slices) >> 64,
-                    order,
-                    i,
-                )
-            )
+        origin = (source, files[i], positions[i])
+        n_copies = plan.copies(row_hash(seed, *origin))
+        unsampled += n_copies == 0
+        first_shard = stable_hash(seed, "shard", *origin) % n_shards
+        for copy in range(n_copies):
+            order = stable_hash(seed, "order", *origin, copy)
+            shard = (first_shard + copy) % n_shards
+            copies.append((shard, (order * n_slices) >> 64, order, i, copy))
     copies.sort()
-    shards, slices, orders, rows = ([c[k] for c in copies] for k in range(4))
+    shards, slices, orders, rows, copy_no = ([c[k] for c in copies] for k in range(5))
     routed = (
         table.take(pa.array(rows, pa.int64()))
+        .append_column("copy", pa.array(copy_no, pa.int32()))
         .append_column("_shard", pa.array(shards, pa.int32()))
         .append_column("_slice", pa.array(slices, pa.int32()))
         .append_column("_order", pa.array(orders, pa.uint64()))
@@ -421,7 +501,12 @@ def run_route_task(
         "fingerprint": fingerprint,
         "rows": len(rows),
         "per_shard": {str(k): v for k, v in sorted(counts.items())},
-        "removed": dict(sorted(Counter(f"dedup:{drop[d]}" for d in ids if d in drop).items())),
+        # the accounting of this file's staged rows, each counted once by the loop above
+        "staged": table.num_rows,
+        "removed": removed.counts(),
+        "removed_chars": removed_chars,
+        "sampled": sum(1 for c in copy_no if c == 0),
+        "not_sampled": unsampled,
     }
     write_json_atomic(stats, layout.routed(task.source, task.part, "done.json"))
     return stats
@@ -467,7 +552,7 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
     per_source: dict[str, Counter] = {}
     rows = 0
     carry: pa.Table | None = None  # read, not yet written: their place depends on what follows
-    previous: tuple[str, str] | None = None  # the last row written
+    previous: Key | None = None  # the last row written
     slices = sorted(where)  # every slice that has rows: none is skipped, whatever its number
     with AtomicParquetWriter(
         path,
@@ -485,8 +570,7 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
                 ]
             )
             ordered = pc.sort_indices(
-                fresh.select(["_order", "source", "id"]),
-                sort_keys=[("_order", "ascending"), ("source", "ascending"), ("id", "ascending")],
+                fresh.select([k for k, _ in _SHARD_SORT]), sort_keys=_SHARD_SORT
             )
             fresh = fresh.drop_columns(["_shard", "_slice", "_order"]).take(ordered)
             # carried rows come first, in the order they were left in: all of their order
@@ -494,21 +578,23 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
             table = pa.concat_tables([carry, fresh]) if carry is not None else fresh
             del fresh
             keys = list(
-                zip(table.column("source").to_pylist(), table.column("id").to_pylist(), strict=True)
+                zip(
+                    table.column("source").to_pylist(),
+                    table.column("_file").to_pylist(),
+                    table.column("_pos").to_pylist(),
+                    strict=True,
+                )
             )
             order, settled = spread_keys(keys, previous, final=n == len(slices) - 1)
             placed = np.asarray(order, np.int64)
-            written = table.take(placed[:settled])
+            written = table.take(placed[:settled]).drop_columns(["_file", "_pos"])
             carry = table.take(placed[settled:]) if settled < len(order) else None
             if settled:
                 previous = keys[order[settled - 1]]
             del table
             out.write(written)
             rows += written.num_rows
-            grouped = written.group_by("source").aggregate([("tokens", "sum"), ("id", "count")])
-            for row in grouped.to_pylist():
-                totals = per_source.setdefault(row["source"], Counter())
-                totals.update({"docs": row["id_count"], "tokens": row["tokens_sum"]})
+            _count_rows(written, per_source)
             del written
     return {
         "shard": name,
@@ -519,14 +605,28 @@ def run_shard_task(args: tuple[int, int, list[str], Config, str, dict[str, str]]
     }
 
 
-def spread_repeats(sources: pa.ChunkedArray, ids: pa.ChunkedArray) -> list[int]:
-    """An order of rows in which no two copies of one document are neighbours (see
-    :func:`spread_keys`)."""
-    return spread_keys(list(zip(sources.to_pylist(), ids.to_pylist(), strict=True)))[0]
+def _count_rows(written: pa.Table, per_source: dict[str, Counter]) -> None:
+    """Add a written slice's rows, tokens and distinct documents (``copy == 0``) per source:
+    the report's accounting reads these, counted from the rows as written."""
+    first = pc.cast(pc.equal(written.column("copy"), 0), pa.int64())
+    counted = (
+        written.select(["source", "tokens"])
+        .append_column("first", first)
+        .group_by("source")
+        .aggregate([("tokens", "sum"), ("tokens", "count"), ("first", "sum")])
+    )
+    for row in counted.to_pylist():
+        totals = per_source.setdefault(row["source"], Counter())
+        totals.update(
+            {"docs": row["tokens_count"], "tokens": row["tokens_sum"], "distinct": row["first_sum"]}
+        )
+
+
+Key = tuple[Any, ...]
 
 
 def spread_keys(
-    keys: list[tuple[str, str]], previous: tuple[str, str] | None = None, final: bool = True
+    keys: list[Key], previous: Key | None = None, final: bool = True
 ) -> tuple[list[int], int]:
     """An order of rows in which no two copies of one document are neighbours, and how many
     rows of it are settled.
@@ -548,7 +648,7 @@ def spread_keys(
     order = list(range(len(keys)))
     end = len(order)
 
-    def clashes(i: int, key: tuple[str, str]) -> bool:
+    def clashes(i: int, key: Key) -> bool:
         return (i > 0 and keys[order[i - 1]] == key) or (i + 1 < end and keys[order[i + 1]] == key)
 
     def result(settled: int) -> tuple[list[int], int]:
@@ -668,6 +768,7 @@ def run(
 
 
 def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunResult:
+    from cleanpipe.mixture import PlanError
     from cleanpipe.report import build_report, write_reports
 
     started = time.perf_counter()
@@ -692,10 +793,50 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
     for stats in executor.map(run_map_task, todo, "map"):
         done[stats["task"]] = stats
     map_stats = [done[t.name] for t in tasks]
-    if strict:
-        _fail_on_bad_records(map_stats)
+    written = _rows_written(layout, tasks)
 
-    # barrier: dedup over all sources, then the mixture plan
+    def report_of(**parts: Any) -> dict[str, Any]:
+        collected = lambda source: (  # noqa: E731 - folded one task at a time
+            (
+                done[t.name]["collected"],
+                fs.read_table(layout.staged(t.source, t.part, "signals.parquet")),
+            )
+            for t in tasks
+            if t.source == source
+        )
+        report = build_report(
+            config, map_stats, manifest=manifest, collected=collected, written=written, **parts
+        )
+        report["run"]["map_tasks"] = len(tasks)
+        report["run"]["map_tasks_reused"] = reused
+        report["run"]["seconds"] = round(time.perf_counter() - started, 2)
+        return report
+
+    try:
+        if strict:
+            _fail_on_bad_records(map_stats)
+        parts = _after_map(config, root, executor, tasks, fingerprints, map_stats, written)
+    except (RunError, PlanError) as err:
+        # a failed run still says what happened: `cleanpipe report OUT` shows the cause
+        failed = dict(dedup_info=None, plan=None, route_stats=None, shard_stats=[])
+        write_reports(report_of(**failed, error=str(err)), root)
+        raise
+    report = report_of(**parts)
+    write_reports(report, root)
+    return RunResult(root, report, len(tasks), reused, time.perf_counter() - started)
+
+
+def _after_map(
+    config: Config,
+    root: str,
+    executor: Any,
+    tasks: list[MapTask],
+    fingerprints: dict[str, str],
+    map_stats: list[dict[str, Any]],
+    written: dict[str, dict[str, int]],
+) -> dict[str, Any]:
+    """Barrier (dedup, mixture plan), route and shard steps; returns the report's parts."""
+    layout = Layout(root)
     dedup_fp = _digest(
         [
             dataclasses.asdict(config.dedup) if config.dedup else None,
@@ -704,6 +845,7 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
     )
     dedup_info = _run_dedup(config, root, tasks, dedup_fp)
     hashes, tokens = surviving_hashes(config, root, tasks)
+    _check_sources_left(config, layout, tasks, map_stats, written, tokens)
     plan = plan_mixture(config, hashes, tokens)
     n_shards, n_slices = _shard_layout(config, plan, map_stats)
     barrier_fp = _digest([dedup_fp, plan.to_dict(), n_shards, n_slices, config.seed, MARKER_FORMAT])
@@ -738,29 +880,115 @@ def _run_steps(config: Config, root: str, executor: Any, strict: bool) -> RunRes
     }
     shard_args = [(s, n_shards, routed_paths, config, root, metadata) for s in range(n_shards)]
     shard_stats = executor.map(run_shard_task, shard_args, "shards")
+    return {
+        "dedup_info": dedup_info,
+        "plan": plan,
+        "route_stats": [routed[t.name] for t in tasks],
+        "shard_stats": shard_stats,
+        "repeated_ids": repeated_ids(layout, tasks),
+    }
 
-    report = build_report(
-        config,
-        map_stats,
-        dedup_info,
-        plan,
-        [routed[t.name] for t in tasks],
-        shard_stats,
-        manifest,
-        lambda source: (
-            (
-                done[t.name]["collected"],
-                fs.read_table(layout.staged(t.source, t.part, "signals.parquet")),
+
+def _rows_written(layout: Layout, tasks: list[MapTask]) -> dict[str, dict[str, int]]:
+    """Rows in each source's staging/ and rejects/ files, from their footers: the accounting
+    counts what was written, not what a task said it wrote."""
+    written: dict[str, dict[str, int]] = {}
+    for t in tasks:
+        counts = written.setdefault(t.source, {"staged": 0, "rejected": 0})
+        counts["staged"] += fs.parquet_file(layout.staged(t.source, t.part)).metadata.num_rows
+        counts["rejected"] += fs.parquet_file(layout.rejects(t.source, t.part)).metadata.num_rows
+    return written
+
+
+#: repeated ids shown in the report, per source.
+REPEATED_ID_EXAMPLES = 5
+
+
+def repeated_ids(layout: Layout, tasks: list[MapTask]) -> dict[str, dict[str, Any]]:
+    """Per source: how many ids occur on more than one staged document, on how many
+    documents, and a few of them. Harmless (every decision keys on the row), but a user
+    seeing one id twice in the output should know why."""
+    out: dict[str, dict[str, Any]] = {}
+    for source in sorted({t.source for t in tasks}):
+        mine = [t for t in tasks if t.source == source]
+        hashed = []
+        for t in mine:
+            ids = fs.read_table(layout.staged(t.source, t.part), columns=["id"]).column("id")
+            hashed.append(
+                np.fromiter((stable_hash(0, i) for i in ids.to_pylist()), np.uint64, len(ids))
             )
-            for t in tasks
-            if t.source == source
-        ),
-    )
-    report["run"]["map_tasks"] = len(tasks)
-    report["run"]["map_tasks_reused"] = reused
-    report["run"]["seconds"] = round(time.perf_counter() - started, 2)
-    write_reports(report, root)
-    return RunResult(root, report, len(tasks), reused, time.perf_counter() - started)
+        values, counts = np.unique(
+            np.concatenate(hashed or [np.empty(0, np.uint64)]), return_counts=True
+        )
+        repeated = values[counts > 1]
+        examples: list[str] = []
+        for t, h in zip(mine, hashed, strict=True):
+            if len(examples) >= REPEATED_ID_EXAMPLES or not len(repeated):
+                break
+            hits = np.flatnonzero(np.isin(h, repeated))
+            if len(hits):
+                ids = fs.read_table(layout.staged(t.source, t.part), columns=["id"]).column("id")
+                for i in hits.tolist():
+                    if (doc_id := ids[i].as_py()) not in examples:
+                        examples.append(doc_id)
+        out[source] = {
+            "ids": int(len(repeated)),
+            "rows": int(counts[counts > 1].sum()),
+            "examples": examples[:REPEATED_ID_EXAMPLES],
+        }
+    return out
+
+
+def _check_sources_left(
+    config: Config,
+    layout: Layout,
+    tasks: list[MapTask],
+    map_stats: list[dict[str, Any]],
+    written: dict[str, dict[str, int]],
+    tokens: dict[str, np.ndarray],
+) -> None:
+    """A source with nothing left cannot be mixed: say where its records went (the most
+    common reasons, with the first reject's detail), not just "0 tokens available"."""
+    problems = []
+    for source in sorted(config.sources):
+        if tokens[source].sum() > 0:
+            continue
+        mine = [s for s in map_stats if s["source"] == source]
+        records = sum(s["read"].get("records", 0) for s in mine)
+        files = sum(len(s["files"]) for s in mine)
+        if not records:
+            problems.append(f"source {source!r}: its {files} input file(s) hold no records")
+            continue
+        reasons: Counter = Counter()
+        for s in mine:
+            reasons.update({k: v for k, v in s["read"].items() if k.startswith("read:")})
+            for st in s["stages"]:
+                reasons.update(st["dropped"])
+        staged = written.get(source, {}).get("staged", 0)
+        if staged:
+            reasons["dedup (duplicates of documents elsewhere)"] += staged
+        top = reasons.most_common(3)
+        detail = _first_reject_detail(layout, [t for t in tasks if t.source == source], top[0][0])
+        what = "rejected" if all(r.startswith("read:") for r, _ in top) else "dropped"
+        listing = ", ".join(f"{reason} {count:,}" for reason, count in top)
+        problems.append(
+            f"source {source!r}: all {records:,} records {what}: {listing}"
+            + (f" ({detail})" if detail else "")
+        )
+    if problems:
+        raise RunError(
+            "nothing left to mix from " + "; ".join(problems) + ". See rejects/ for every "
+            "record's reason (check text_field, id_field and the input format)"
+        )
+
+
+def _first_reject_detail(layout: Layout, tasks: list[MapTask], reason: str) -> str:
+    for t in tasks:
+        table = fs.read_table(layout.rejects(t.source, t.part), columns=["reason", "detail"])
+        hits = table.filter(pc.equal(table.column("reason"), reason))
+        if hits.num_rows:
+            return hits.column("detail")[0].as_py() or ""
+    return ""
 
 
 def _finished(
@@ -825,13 +1053,14 @@ def _run_dedup(config: Config, root: str, tasks: list[MapTask], fingerprint: str
         paths = [layout.staged(t.source, t.part, "sig.parquet") for t in tasks]
         result = _dedup_index.find_duplicates(paths, config.dedup, layout.file("dedup"))
         removed = result.removed_table()  # ordered by row: the drops of one file together
-        files = removed.column("file").combine_chunks().dictionary_encode()
-        relative = pa.array([fs.relpath(p, root) for p in files.dictionary.to_pylist()])
-        removed = removed.set_column(
-            removed.schema.get_field_index("file"),
-            "file",
-            pa.DictionaryArray.from_arrays(files.indices, relative).cast(pa.string()),
-        )
+        for column in ("file", "duplicate_of_file"):
+            files = removed.column(column).combine_chunks().dictionary_encode()
+            relative = pa.array([fs.relpath(p, root) for p in files.dictionary.to_pylist()])
+            removed = removed.set_column(
+                removed.schema.get_field_index(column),
+                column,
+                pa.DictionaryArray.from_arrays(files.indices, relative).cast(pa.string()),
+            )
         with AtomicParquetWriter(removed_path, removed.schema) as out:
             for start in range(0, removed.num_rows, REMOVED_ROW_GROUP):
                 out.write(removed.slice(start, REMOVED_ROW_GROUP))

@@ -413,10 +413,12 @@ def test_find_duplicates_is_deterministic_and_independent_of_path_order_and_batc
     random.Random(3).shuffle(shuffled)
     assert find_duplicates(shuffled, config).to_json() == result.to_json()
     assert find_duplicates(paths, config, partitions=3).to_json() == result.to_json()
-    # other files: the same drops and stats; only each drop's ``file`` names the other files
+    # other files: the same drops and stats; only where each drop (and its keeper) is, file and
+    # row, names the other files
     batched = find_duplicates(other, config)
     assert batched.stats == result.stats
-    assert batched.drops.drop_columns(["file"]).equals(result.drops.drop_columns(["file"]))
+    where = ["file", "row", "duplicate_of_file", "duplicate_of_row"]
+    assert batched.drops.drop_columns(where).equals(result.drops.drop_columns(where))
     assert set(batched.drops.column("file").to_pylist()) <= set(other)
 
 
@@ -442,6 +444,9 @@ def test_result_round_trips_and_names_keepers(tmp_path):
         "duplicate_of": ["books-1", "books-1"],
         "duplicate_of_source": ["books", "books"],
         "file": [str(tmp_path / "sig" / "web-00000.sig.parquet")] * 2,
+        "row": [0, 1],  # where they are: the ids are the user's, these positions are ours
+        "duplicate_of_file": [str(tmp_path / "sig" / "books-00000.sig.parquet")] * 2,
+        "duplicate_of_row": [0, 0],
     }
     assert result.drop_ids("web") == {"web-1", "web-2"}
     assert result.drop_ids("books") == set()

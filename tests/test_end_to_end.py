@@ -40,7 +40,7 @@ def test_shards_are_readable_by_pyarrow_duckdb_and_polars(llama_run: tuple) -> N
     shards = sorted((out / "data").glob("train-*-of-*.parquet"))
     assert len(shards) == result.report["run"]["shards_written"] >= 2
     table = pq.read_table(out / "data")
-    assert table.column_names == ["id", "text", "source", "lang", "tokens", "meta"]
+    assert table.column_names == ["id", "text", "source", "lang", "tokens", "meta", "copy"]
     assert set(table.column("source").to_pylist()) == set(SOURCES)
     rows = duckdb.sql(f"select count(*) from '{out}/data/*.parquet'").fetchall()[0][0]
     assert rows == table.num_rows == pl.read_parquet(f"{out}/data/*.parquet").height
@@ -125,7 +125,7 @@ def test_shards_load_with_hugging_face_datasets(
         "parquet", data_files=files, split="train", cache_dir=str(tmp_path / "hf")
     )
     assert ds.num_rows == result.report["run"]["total_docs"]
-    assert ds.column_names == ["id", "text", "source", "lang", "tokens", "meta"]
+    assert ds.column_names == ["id", "text", "source", "lang", "tokens", "meta", "copy"]
     assert sum(ds["tokens"]) == result.report["run"]["total_tokens"]
 
 
@@ -171,19 +171,19 @@ def test_shards_written_slice_by_slice_hold_the_same_rows_in_the_same_order(
 
 
 def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: tuple) -> None:
-    from cleanpipe.runner import _dropped_ids, plan_map_tasks
+    from cleanpipe.runner import plan_map_tasks, removed_rows
 
     config, _, out = llama_run
     removed = pq.read_table(out / "dedup" / "removed.parquet")
     assert removed.num_rows > 0
     # relative to the output folder, so a moved or copied folder still works
     assert all(f.startswith("staging/") for f in removed.column("file").to_pylist())
-    seen: dict[str, str] = {}
+    seen = []
     for task in plan_map_tasks(config):
-        mine = _dropped_ids(str(out), task)
+        mine = removed_rows(str(out), task)
         staged = pq.read_table(out / "staging" / task.source / f"part-{task.part:05d}.parquet")
-        assert set(mine) <= set(staged.column("id").to_pylist())
-        seen.update(mine)
-    assert seen == dict(
-        zip(removed.column("id").to_pylist(), removed.column("reason").to_pylist(), strict=True)
-    )
+        assert all(0 <= row < staged.num_rows for row in mine.rows.tolist())
+        name = f"staging/{task.source}/part-{task.part:05d}.sig.parquet"
+        seen += [(name, row, reason) for row, reason in zip(mine.rows.tolist(), mine.reasons, strict=True)]
+    columns = ("file", "row", "reason")
+    assert sorted(seen) == sorted(zip(*(removed.column(c).to_pylist() for c in columns), strict=True))

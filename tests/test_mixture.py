@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from cleanpipe.config import parse_config
 from cleanpipe.hashing import stable_hash
 from cleanpipe.mixture import PlanError, fractional_threshold, plan_mixture
-from cleanpipe.runner import spread_keys, spread_repeats
+from cleanpipe.runner import spread_keys
 from cleanpipe.tokens import TokenCounter, TokenEstimator
 from tests.conftest import ENGLISH
 
@@ -123,7 +122,8 @@ def test_epoch_warning_above_four(jsonl_gz: Path, tmp_path: Path) -> None:
 
 def test_repeated_copies_are_never_neighbours() -> None:
     ids = ["a", "a", "b", "c", "c", "c", "d", "e", "f", "g"]
-    order = spread_repeats(pa.chunked_array([["s"] * len(ids)]), pa.chunked_array([ids]))
+    order, settled = spread_keys([("s", i) for i in ids])
+    assert settled == len(ids)
     assert sorted(order) == list(range(len(ids)))
     arranged = [ids[i] for i in order]
     assert all(x != y for x, y in zip(arranged, arranged[1:], strict=False))

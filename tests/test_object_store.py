@@ -264,7 +264,7 @@ def test_s3_output_is_byte_identical_to_local_output(s3: pafs.S3FileSystem, s3_r
         for key in ("funnel", "accounting", "tokens_available", "output_docs", "output_tokens"):
             assert source[key] == local.report["sources"][name][key], (name, key)
     table = pq.read_table(f"{BUCKET}/out/run1/data", filesystem=s3)
-    assert table.column_names == ["id", "text", "source", "lang", "tokens", "meta"]
+    assert table.column_names == ["id", "text", "source", "lang", "tokens", "meta", "copy"]
     assert set(table.column("source").to_pylist()) == {"web", "papers", "code", "misc"}
     assert result.report["accounting_ok"] and result.report["dedup"]["enabled"]
     assert load_report(out) == result.report

@@ -51,15 +51,24 @@ class RejectsWriter:
             bad.raw,
         )
 
-    def add_dropped(self, doc: Document, reason: str, detail: str = "") -> None:
+    def add_dropped(
+        self,
+        doc: Document,
+        reason: str,
+        detail: str = "",
+        *,
+        file: str | None = None,
+        location: str = "",
+    ) -> None:
         """Sink for :attr:`Stage.on_drop`; ``detail`` is what was measured against which
-        threshold (``mean_word_length 2.1 < 3.0``)."""
+        threshold (``mean_word_length 2.1 < 3.0``); ``file`` and ``location`` say where the
+        document was read (``record 12``: its position among the file's records)."""
         self._add(
             doc.id,
             reason.split(":", 1)[0],
             reason,
-            self.current_file,
-            "",
+            self.current_file if file is None else file,
+            location,
             detail,
             len(doc.text),
             doc.text,

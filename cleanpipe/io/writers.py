@@ -10,7 +10,7 @@ and removes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -19,15 +19,27 @@ import pyarrow.parquet as pq
 from cleanpipe.document import Document
 from cleanpipe.io import fs
 
-#: columns of staged data and of the output shards (DESIGN.md "Output rows").
-DOCUMENT_SCHEMA = pa.schema(
+_DOCUMENT_FIELDS = [
+    pa.field("id", pa.string(), nullable=False),  # the user's id: carried along, may repeat
+    pa.field("text", pa.string(), nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("lang", pa.string()),
+    pa.field("tokens", pa.int64()),
+    pa.field("meta", pa.string()),  # JSON object
+]
+
+#: columns of the output shards (DESIGN.md "Output rows"); ``copy`` is 0, 1, 2 ... for the
+#: repeated epochs of one document, so repeated ids in the output explain themselves.
+DOCUMENT_SCHEMA = pa.schema([*_DOCUMENT_FIELDS, pa.field("copy", pa.int32(), nullable=False)])
+
+#: columns of staged data: the documents plus where each came from (the input file as
+#: written and the record's position in it, counting bad records too). Every decision after
+#: the map step keys on this origin or on the staged row, never on the user's ``id``.
+STAGED_SCHEMA = pa.schema(
     [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("lang", pa.string()),
-        pa.field("tokens", pa.int64()),
-        pa.field("meta", pa.string()),  # JSON object
+        *_DOCUMENT_FIELDS,
+        pa.field("_file", pa.string(), nullable=False),
+        pa.field("_pos", pa.int64(), nullable=False),
     ]
 )
 
@@ -37,9 +49,11 @@ def dump_meta(meta: dict[str, Any]) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def documents_to_table(docs: Iterable[Document], tokens: Iterable[int | None]) -> pa.Table:
-    """Documents (and their token counts) as a table of :data:`DOCUMENT_SCHEMA`."""
-    docs = list(docs)
+def staged_table(
+    docs: Sequence[Document], tokens: Sequence[int], origins: Sequence[tuple[str, int]]
+) -> pa.Table:
+    """Documents, their token counts and origins ``(input file, position)`` as a table of
+    :data:`STAGED_SCHEMA`."""
     return pa.table(
         {
             "id": [d.id for d in docs],
@@ -48,8 +62,10 @@ def documents_to_table(docs: Iterable[Document], tokens: Iterable[int | None]) -
             "lang": [d.meta.get("lang") for d in docs],
             "tokens": list(tokens),
             "meta": [dump_meta(d.meta) for d in docs],
+            "_file": [f for f, _ in origins],
+            "_pos": [p for _, p in origins],
         },
-        schema=DOCUMENT_SCHEMA,
+        schema=STAGED_SCHEMA,
     )
 
 
