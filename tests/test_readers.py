@@ -143,3 +143,89 @@ def test_folder_of_text_files_one_document_per_file(tmp_path: Path) -> None:
     assert docs["code/pkg/mod.py"].meta == {"path": "pkg/mod.py"}
     bad = sorted(r.reason for r in records if isinstance(r, BadRecord))
     assert bad == ["binary_file", "invalid_utf8"]
+
+
+def test_utf8_bom_on_the_first_line_is_not_a_malformed_record(tmp_path: Path) -> None:
+    # what Windows Notepad and Excel's "UTF-8" export write at the start of a file
+    path = tmp_path / "notepad.jsonl"
+    lines = [
+        json.dumps({"id": f"n{i}", "text": t}, ensure_ascii=False) for i, t in enumerate(ENGLISH)
+    ]
+    path.write_bytes("\ufeff".encode() + "\n".join(lines).encode() + b"\n")
+    records = read_all(path)
+    assert [type(r).__name__ for r in records] == ["Document"] * 3
+    assert [r.id for r in records] == ["n0", "n1", "n2"]
+    gz = tmp_path / "notepad.jsonl.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert [r.id for r in read_all(gz)] == ["n0", "n1", "n2"]
+
+
+def test_json_array_file_is_read_as_its_items(tmp_path: Path) -> None:
+    # `json.dump(records, fh, indent=2)`: a JSON array, pretty-printed, not JSON Lines
+    path = tmp_path / "export.json"
+    records = [{"id": f"a{i}", "text": t, "lang": "en"} for i, t in enumerate(ENGLISH)]
+    records.append({"id": "a3", "body": "no text here"})
+    path.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    read = read_all(path)
+    assert [r.id for r in read if isinstance(r, Document)] == ["a0", "a1", "a2"]
+    assert read[0].text == ENGLISH[0] and read[0].meta == {"lang": "en"}
+    (bad,) = [r for r in read if isinstance(r, BadRecord)]
+    assert (bad.location, bad.reason) == ("item 3", "missing_text")
+    one_line = tmp_path / "minified.json"
+    one_line.write_text(json.dumps(records[:2]), encoding="utf-8")
+    assert [r.id for r in read_all(one_line)] == ["a0", "a1"]
+
+
+def test_broken_or_huge_json_array_is_one_clear_reject(tmp_path: Path, monkeypatch) -> None:
+    import cleanpipe.io.readers as readers
+
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps([{"text": t} for t in ENGLISH], indent=2)[:-40], encoding="utf-8")
+    (bad,) = read_all(path)
+    assert (bad.location, bad.reason) == ("file", "json_array")
+    assert "one object per line" in bad.detail
+    monkeypatch.setattr(readers, "MAX_JSON_ARRAY_BYTES", 100)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps([{"text": t} for t in ENGLISH], indent=2), encoding="utf-8")
+    (bad,) = read_all(big)
+    assert bad.reason == "json_array" and "jq -c '.[]'" in bad.detail
+
+
+def test_missing_text_lists_the_fields_seen(tmp_path: Path) -> None:
+    path = tmp_path / "stdlib.jsonl"
+    path.write_text(json.dumps({"content": "import os\n", "url": "https://x.org/os.py"}) + "\n")
+    (bad,) = read_all(path)
+    assert bad.reason == "missing_text"
+    assert bad.detail == "no field 'text'; fields seen: content, url"
+    parquet = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"content": ENGLISH, "url": ["u"] * 3}), parquet)
+    assert read_all(parquet)[0].detail == "no column 'text'; columns: content, url"
+
+
+def test_unsupported_formats_are_named_but_text_files_are_not() -> None:
+    from cleanpipe.io.readers import unsupported_format
+
+    for name, what in [
+        ("CC-MAIN-20240101-00000.warc.gz", "WARC"),
+        ("data-00000-of-00001.arrow", "Arrow IPC"),
+        ("train.csv", "CSV"),
+        ("train.tsv", "TSV"),
+        ("book.txt.bz2", "bzip2-compressed"),
+        ("dump.tar.gz", "a tar archive"),
+        ("s3://bucket/crawl/x.warc.gz", "WARC"),
+    ]:
+        assert unsupported_format(name) == what, name
+    for name in [
+        "mod.py",
+        "README.md",
+        "notes.txt",
+        "LICENSE",
+        "Makefile",
+        "a.jsonl.gz",
+        "b.json",
+        "c.jsonl.zst",
+        "d.parquet",
+        "folder/",
+        ".gz",
+    ]:
+        assert unsupported_format(name) is None, name

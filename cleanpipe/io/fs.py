@@ -38,6 +38,33 @@ _MAGIC = re.compile(r"[*?[]")
 _KINDS = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}
 #: bytes fetched per request when streaming an object (S3 serves each read as a range GET).
 READ_BUFFER = 8 << 20
+#: URI schemes cleanpipe hands to pyarrow's filesystems. Others (``hf://``, ``http://`` ...)
+#: are refused up front: some pyarrow builds would try the network while validating.
+SUPPORTED_SCHEMES = ("s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss", "file")
+
+
+class UnsupportedURI(ValueError):
+    """A ``scheme://`` path whose scheme cleanpipe does not read or write."""
+
+
+def scheme(path: str) -> str:
+    """``s3`` of ``s3://bucket/key``; ``""`` for a local path."""
+    return path.split("://", 1)[0].lower() if is_uri(path) else ""
+
+
+def unsupported_scheme(path: str) -> str | None:
+    """Why a URI cannot be used (one line), or ``None`` for local paths and supported URIs."""
+    name = scheme(path)
+    if not name or name in SUPPORTED_SCHEMES:
+        return None
+    hint = (
+        " (download the dataset first, e.g. `huggingface-cli download REPO --repo-type dataset "
+        "--local-dir DIR`, and point paths at DIR)"
+        if name in ("hf", "hf-hub")
+        else ""
+    )
+    known = ", ".join(f"{s}://" for s in SUPPORTED_SCHEMES)
+    return f"unsupported URI scheme '{name}://'; cleanpipe reads local paths and {known}{hint}"
 
 
 def is_uri(path: str) -> bool:
@@ -61,6 +88,8 @@ def _split(uri: str) -> tuple[str, str, str]:
 def _filesystem(base: str, query: str) -> tuple[pafs.FileSystem, str]:
     """``(filesystem, its path of base)`` per ``scheme://netloc?query`` and process (S3
     clients are costly to make)."""
+    if reason := unsupported_scheme(base):
+        raise UnsupportedURI(reason)
     options = query
     if base.startswith("s3://") and "allow_delayed_open" not in query:
         # small files (markers, JSON) become one PutObject instead of a multipart upload

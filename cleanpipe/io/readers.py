@@ -1,5 +1,9 @@
 """Readers: JSONL (plain, .gz, .zst), Parquet, and folders of plain text files.
 
+A ``.json`` file holding one JSON array of objects (not JSON Lines) is read as the array's
+items when it is at most :data:`MAX_JSON_ARRAY_BYTES`; a larger one is one ``json_array``
+reject saying how to convert it. A UTF-8 byte-order mark before the first line is skipped.
+
 Every reader yields :class:`Document` for good records and :class:`BadRecord` for records it
 could not turn into one (broken JSON, invalid UTF-8, missing or non-string text, a document
 over the size limit, a file truncated mid-stream). Nothing is skipped silently: the runner
@@ -29,6 +33,57 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 RAW_SNIPPET_BYTES = 2_000
 #: the default cap on one document; Gopher's 100,000-word limit is ~0.6 MB of English.
 DEFAULT_MAX_DOC_BYTES = 10_000_000
+#: a JSON array (``[{...}, ...]`` instead of JSON Lines) must be parsed whole, so only files up
+#: to this size are read as one (parsed, 64 MB of JSON takes ~0.5 GB of Python objects).
+MAX_JSON_ARRAY_BYTES = 64_000_000
+_BOM = b"\xef\xbb\xbf"
+#: what cleanpipe reads, for messages.
+READABLE_FORMATS = (
+    "JSON Lines (.jsonl, .json, .ndjson; plain, .gz or .zst), Parquet (.parquet, .pq) and "
+    "plain text files, or folders of them (one document per file)"
+)
+#: suffixes of formats cleanpipe does not read (longest first), with what they are.
+UNSUPPORTED_SUFFIXES = {
+    ".warc.gz": "WARC",
+    ".warc": "WARC",
+    ".wet.gz": "WET (WARC text)",
+    ".wet": "WET (WARC text)",
+    ".wat.gz": "WAT (WARC metadata)",
+    ".arc.gz": "ARC (web archive)",
+    ".arrow": "Arrow IPC",
+    ".feather": "Arrow IPC (Feather)",
+    ".ipc": "Arrow IPC",
+    ".csv": "CSV",
+    ".tsv": "TSV",
+    ".avro": "Avro",
+    ".orc": "ORC",
+    ".xlsx": "Excel",
+    ".xls": "Excel",
+    ".pdf": "PDF",
+    ".docx": "Word",
+    ".epub": "EPUB",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".npy": "NumPy",
+    ".npz": "NumPy",
+    ".h5": "HDF5",
+    ".hdf5": "HDF5",
+    ".sqlite": "SQLite",
+    ".db": "a database file",
+    ".tar.gz": "a tar archive",
+    ".tgz": "a tar archive",
+    ".tar": "a tar archive",
+    ".zip": "a zip archive",
+    ".7z": "a 7-Zip archive",
+    ".rar": "a RAR archive",
+    ".bz2": "bzip2-compressed",
+    ".xz": "xz-compressed",
+    ".lz4": "lz4-compressed",
+    ".lzma": "lzma-compressed",
+    ".gz": "gzip-compressed (only JSON Lines is decompressed)",
+    ".zst": "zstd-compressed (only JSON Lines is decompressed)",
+    ".zstd": "zstd-compressed (only JSON Lines is decompressed)",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +129,19 @@ def input_format(path: str) -> str:
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
     return "text"
+
+
+def unsupported_format(path: str) -> str | None:
+    """What a file is when cleanpipe cannot read it (``"WARC"``, ``"CSV"`` ...) by its name,
+    else ``None``. Anything not JSONL or Parquet is read as plain text (``.py``, ``.md``, no
+    suffix ...), so only clearly binary, archive or container formats are named here."""
+    if input_format(path) != "text":
+        return None
+    name = fs.display(path).lower().rsplit("/", 1)[-1]
+    for suffix, what in UNSUPPORTED_SUFFIXES.items():
+        if name.endswith(suffix) and name != suffix:
+            return what
+    return None
 
 
 def expand_paths(pattern: str) -> list[InputFile]:
@@ -145,11 +213,13 @@ def record_to_document(
     doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and raw_id != "" else fallback_id
     text = record.get(options.text_field)
     if text is None:
+        seen = ", ".join(str(key) for key in record) or "(none)"
+        what = "no field" if options.text_field not in record else "null field"
         return BadRecord(
             path,
             location,
             "missing_text",
-            f"no field {options.text_field!r}",
+            f"{what} {options.text_field!r}; fields seen: {seen}",
             _snippet(str(record)),
             doc_id,
         )
@@ -181,13 +251,19 @@ def record_to_document(
 
 
 def read_jsonl(path: str, options: ReadOptions) -> Iterator[Record]:
-    """One JSON object per line; plain, gzip or zstandard by suffix."""
+    """One JSON object per line; plain, gzip or zstandard by suffix. A BOM before the first
+    line is skipped; a file that is one JSON array is read by :func:`_read_json_array`."""
     name = fs.display(path)
     lineno = 0
     try:
         with _open_binary(path) as fh:
             for raw in fh:
                 lineno += 1
+                if lineno == 1:
+                    raw = raw.removeprefix(_BOM)
+                    if raw.lstrip().startswith(b"["):
+                        yield from _read_json_array(raw, fh, options, name)
+                        return
                 if raw.strip():
                     yield _parse_json_line(raw, options, name, lineno)
     except _TRUNCATION_ERRORS as err:
@@ -200,6 +276,35 @@ def read_jsonl(path: str, options: ReadOptions) -> Iterator[Record]:
             "",
             _derived_id(options, name, lineno + 1),
         )
+
+
+def _read_json_array(
+    first: bytes, fh: BinaryIO, options: ReadOptions, path: str
+) -> Iterator[Record]:
+    """The items of a file that is one JSON array (``[{...}, {...}]``), each as a record at
+    ``item N``; too large or not valid JSON: one ``json_array`` reject for the file."""
+    data = first + fh.read(max(0, MAX_JSON_ARRAY_BYTES + 1 - len(first)))
+    expected = "cleanpipe reads JSON Lines (one object per line)"
+    convert = "convert it with: jq -c '.[]' FILE > FILE.jsonl"
+    if len(data) > MAX_JSON_ARRAY_BYTES:
+        detail = (
+            f"the file is a JSON array over {MAX_JSON_ARRAY_BYTES:,} bytes; {expected}, and "
+            f"arrays only up to that size; {convert}"
+        )
+        yield BadRecord(
+            path, "file", "json_array", detail, _snippet(data), f"{options.source}/{path}"
+        )
+        return
+    try:
+        items = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        detail = f"the file starts like a JSON array but is not valid JSON ({err}); {expected}"
+        yield BadRecord(
+            path, "file", "json_array", detail, _snippet(data), f"{options.source}/{path}"
+        )
+        return
+    for i, record in enumerate(items):
+        yield record_to_document(record, options, path, f"item {i}", _derived_id(options, path, i))
 
 
 def _parse_json_line(raw: bytes, options: ReadOptions, path: str, lineno: int) -> Record:
@@ -229,7 +334,7 @@ def read_parquet(path: str, options: ReadOptions, batch_rows: int = 1024) -> Ite
     row = 0
     if options.text_field not in names:
         # A file with another schema: every row is accounted for as a reject.
-        detail = f"no column {options.text_field!r} (columns: {', '.join(names)})"
+        detail = f"no column {options.text_field!r}; columns: {', '.join(names) or '(none)'}"
         for row in range(parquet.metadata.num_rows):
             yield BadRecord(
                 path, f"row {row}", "missing_text", detail, "", _derived_id(options, path, row)
