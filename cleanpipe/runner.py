@@ -239,7 +239,8 @@ def _documents(
             if isinstance(record, BadRecord):
                 read_stats[f"read:{record.reason}"] += 1
                 rejects.add_bad_record(record)
-                collector.add_example(f"read:{record.reason}", record.id, record.raw)
+                reason = f"read:{record.reason}"
+                collector.add_example(reason, record.id, record.raw, f"{name}:{position}")
             else:
                 read_stats["documents"] += 1
                 origins.add(record, name, position)
@@ -265,7 +266,7 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
         file, position = origins.pop(doc) or (None, None)
         location = f"record {position}" if position is not None else ""
         rejects.add_dropped(doc, reason, detail, file=file, location=location)
-        collector.observe(doc, reason)
+        collector.observe(doc, reason, key=f"{file}:{position}")
 
     docs: Any = _documents(task, source, rejects, read_stats, collector, origins)
     for stage in stages:
@@ -291,8 +292,8 @@ def run_map_task(args: tuple[MapTask, Config, str]) -> dict[str, Any]:
                 kept["tokens"] += sum(tokens)
                 kept["chars"] += sum(len(d.text) for d in batch)
                 kept["bytes"] += sum(len(d.text.encode("utf-8")) for d in batch)
-                for doc in batch:
-                    collector.observe(doc)
+                for doc, key in zip(batch, keys, strict=True):
+                    collector.observe(doc, key=key)
                 if signatures is not None:
                     signatures.write(dedup_signatures(batch, config.dedup))
         if signatures is not None:

@@ -50,17 +50,19 @@ class SignalCollector:
         self._signals: dict[str, list[tuple[int, float]]] = {}
         self._examples: dict[str, list[tuple[int, str, str]]] = {}
 
-    def observe(self, doc: Document, reason: str | None = None) -> None:
-        h = _id_hash(doc.id)
+    def observe(self, doc: Document, reason: str | None = None, key: str | None = None) -> None:
+        """Count and sample one document. ``key`` identifies it for the bottom-k sample (the
+        runner passes its origin: users' ids repeat, and equal hashes would sample the head)."""
+        h = _id_hash(doc.id if key is None else key)
         if "lang" in doc.meta:
             self.languages[doc.meta["lang"]] += 1
         for name, value in numeric_signals(doc.meta):
             _push(self._signals.setdefault(name, []), (h, value), SIGNAL_SAMPLE)
         if reason is not None:
-            self.add_example(reason, doc.id, doc.text)
+            self.add_example(reason, doc.id, doc.text, key)
 
-    def add_example(self, reason: str, doc_id: str, text: str) -> None:
-        example = (_id_hash(doc_id), doc_id, text[:EXAMPLE_CHARS])
+    def add_example(self, reason: str, doc_id: str, text: str, key: str | None = None) -> None:
+        example = (_id_hash(doc_id if key is None else key), doc_id, text[:EXAMPLE_CHARS])
         _push(self._examples.setdefault(reason, []), example, EXAMPLES_PER_REASON)
 
     def to_dict(self) -> dict[str, Any]:

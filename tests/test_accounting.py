@@ -8,6 +8,7 @@ input record to where it ended: rejects/, dedup/removed.parquet, or the shards.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,17 @@ def test_every_input_record_is_accounted_for_exactly_once(
         set(zip(shards.column("id").to_pylist(), shards.column("text").to_pylist(), strict=True))
         <= pairs
     )
+
+
+def test_examples_of_rejects_sharing_one_id_are_a_sample_not_the_head(tmp_path: Path) -> None:
+    # 30 bad records, all with id 0: examples were picked by id hash, so equal ids gave the
+    # first three lines; picked by origin they are spread over the file
+    lines = [json.dumps({"id": 0, "body": f"record number {i}"}) for i in range(30)]
+    lines += [json.dumps({"id": 0, "text": t}) for t in TEXTS]
+    src = tmp_path / "web.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    report = _run(_config(tmp_path, str(src)))
+
+    examples = report["sources"]["web"]["examples"]["read:missing_text"]
+    numbers = sorted(int(re.search(r"record number (\d+)", e["text"])[1]) for e in examples)
+    assert len(numbers) == 3 and numbers != [0, 1, 2]
