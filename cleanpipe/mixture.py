@@ -19,6 +19,10 @@ from cleanpipe.config import Config
 
 #: Hoffmann et al. 2022 (Chinchilla): about 20 training tokens per parameter.
 CHINCHILLA_TOKENS_PER_PARAM = 20.0
+#: Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models"): repeating data up to
+#: about 4 epochs costs little, beyond that repeated tokens are worth much less than new ones.
+#: A plan warns about every source repeated more often (the report and the CLI show it).
+EPOCH_WARNING = 4.0
 
 
 class PlanError(ValueError):
@@ -99,24 +103,48 @@ def budget(config: Config, available: dict[str, int]) -> tuple[float, str]:
 
 
 def check_epochs(config: Config, available: dict[str, int], total: float) -> None:
-    """Fail before sampling when a source would need more epochs than allowed."""
+    """Fail before sampling when a source would need more epochs than allowed; the message
+    names each such source and the ways out that apply to this config."""
     problems = []
+    empty = []
     for source, weight in normalised_weights(config).items():
         need = weight * total
         have = available[source]
         limit = max_epochs_of(config, source)
-        epochs = math.inf if have == 0 else need / have
+        if have == 0 and weight > 0:
+            empty.append(source)
+            problems.append(
+                f"source {source!r}: no tokens left after reading, filtering and dedup, the "
+                f"mixture needs {need:,.0f}"
+            )
+            continue
+        epochs = need / have if have else 0.0
         if epochs > limit + 1e-9:
             problems.append(
                 f"source {source!r}: {have:,} tokens available, the mixture needs "
                 f"{need:,.0f} ({epochs:.2f} epochs > max_epochs {limit:g})"
             )
-    if problems:
-        raise PlanError(
-            "the mixture cannot be met:\n  " + "\n  ".join(problems) + "\nways out: lower the "
-            "source's weight, raise its max_epochs, lower mixture.total_tokens, or use "
-            "mixture.total_tokens: max (the largest budget every source can meet)"
+    if not problems:
+        return
+    ways = []
+    if empty:
+        ways.append(
+            f"see why {', '.join(repr(s) for s in empty)} lost every document (the report's "
+            "funnel and rejects/; a wrong text_field or input format is common), or remove it"
         )
+    rule = config.mixture.total_tokens
+    if len(empty) < len(problems) or rule != "max":
+        ways += ["lower the source's weight", "raise its max_epochs"]
+        if rule != "max":
+            ways.append("lower mixture.total_tokens")
+            ways.append("use mixture.total_tokens: max (the largest budget every source can meet)")
+        if config.mixture.on_shortfall != "shrink" and not empty:
+            ways.append(
+                "set mixture.on_shortfall: shrink (lower the budget until every source fits)"
+            )
+    raise PlanError(
+        "the mixture cannot be met:\n  " + "\n  ".join(problems) + "\nways out: " + "; ".join(ways)
+    )
 
 
 def fractional_threshold(hashes: np.ndarray, tokens: np.ndarray, quota: float) -> int:
@@ -175,9 +203,25 @@ def plan_mixture(
             sampled_tokens=whole * have + taken,
         )
     for name, p in plans.items():
-        if p.epochs > 4:
+        if p.epochs > EPOCH_WARNING + 1e-9:
             warnings.append(
-                f"source {name!r} is repeated {p.epochs:.2f} times; beyond ~4 epochs repeated "
-                "data is worth much less than new data (Muennighoff et al. 2023)"
+                f"source {name!r} is repeated {p.epochs:.2f} times; beyond ~{EPOCH_WARNING:g} "
+                "epochs repeated data is worth much less than new data (Muennighoff et al. 2023)"
             )
+    if rule.startswith("max"):
+        warnings.extend(_max_rule_warnings(plans))
     return MixturePlan(total, rule, plans, tuple(warnings))
+
+
+def _max_rule_warnings(plans: dict[str, SourcePlan]) -> list[str]:
+    """``total_tokens: max`` stops where the first source reaches its max_epochs: that source
+    is repeated that often, which its weight alone may not make obvious."""
+    out = []
+    for name, p in plans.items():
+        if p.max_epochs > 1 and p.epochs >= p.max_epochs - 1e-9 and p.available_tokens:
+            out.append(
+                f"total_tokens: max repeats source {name!r} {p.epochs:.2f} times (its "
+                "max_epochs) to reach the largest budget every source can meet; lower its "
+                "max_epochs or weight, or set total_tokens, to repeat it less"
+            )
+    return out

@@ -199,3 +199,71 @@ def test_unknown_counting_mode(jsonl_gz: Path, tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="mixture.token_counting: expected one of exact"):
         make_config(jsonl_gz, tmp_path, {"token_counting": "guess"}, {"web": 1})
+
+
+def test_shortfall_lists_shrink_as_a_way_out(jsonl_gz: Path, tmp_path: Path) -> None:
+    config = make_config(
+        jsonl_gz, tmp_path, {"total_tokens": 10_000_000, "max_epochs": 4}, {"web": 0.9, "news": 0.1}
+    )
+    web, news = corpus(5000, 1), corpus(10, 2)
+    with pytest.raises(PlanError, match="on_shortfall: shrink"):
+        plan_mixture(config, {"web": web[0], "news": news[0]}, {"web": web[1], "news": news[1]})
+
+
+def test_empty_source_under_max_says_so_and_does_not_suggest_max(
+    jsonl_gz: Path, tmp_path: Path
+) -> None:
+    # every record of 'code' was rejected: total_tokens: max cannot help, it is already set
+    config = make_config(jsonl_gz, tmp_path, {"total_tokens": "max"}, {"web": 0.9, "code": 0.1})
+    web = corpus(500, 1)
+    empty = (np.array([], dtype=np.uint64), np.array([], dtype=np.int64))
+    with pytest.raises(PlanError) as info:
+        plan_mixture(config, {"web": web[0], "code": empty[0]}, {"web": web[1], "code": empty[1]})
+    message = str(info.value)
+    assert "source 'code': no tokens left after reading, filtering and dedup" in message
+    assert "rejects/" in message and "inf epochs" not in message
+    assert "total_tokens: max" not in message and "on_shortfall" not in message
+
+
+def test_warnings_name_the_threshold_once(jsonl_gz: Path, tmp_path: Path) -> None:
+    from cleanpipe.mixture import EPOCH_WARNING
+
+    assert EPOCH_WARNING == 4  # Muennighoff et al. 2023
+    config = make_config(
+        jsonl_gz, tmp_path, {"total_tokens": 50_000, "max_epochs": 10}, {"web": 0.5, "news": 0.5}
+    )
+    web, news = corpus(1000, 1), corpus(3, 2)
+    plan = plan_mixture(config, {"web": web[0], "news": news[0]}, {"web": web[1], "news": news[1]})
+    (warning,) = plan.warnings
+    assert "'news' is repeated" in warning and "beyond ~4 epochs" in warning
+
+
+def test_max_budget_warns_about_the_source_it_repeats_max_epochs_times(
+    jsonl_gz: Path, tmp_path: Path
+) -> None:
+    config = make_config(
+        jsonl_gz, tmp_path, {"total_tokens": "max", "max_epochs": 4}, {"web": 0.9, "news": 0.1}
+    )
+    web, news = corpus(5000, 1), corpus(10, 2)
+    plan = plan_mixture(config, {"web": web[0], "news": news[0]}, {"web": web[1], "news": news[1]})
+    assert plan.sources["news"].epochs == pytest.approx(4.0)
+    assert any("total_tokens: max repeats source 'news' 4.00 times" in w for w in plan.warnings), (
+        plan.warnings
+    )
+    assert not any("'web'" in w for w in plan.warnings)
+    # a fixed budget that happens to need fewer epochs says nothing of the kind
+    config = make_config(jsonl_gz, tmp_path, {"total_tokens": 1000}, {"web": 0.9, "news": 0.1})
+    plan = plan_mixture(config, {"web": web[0], "news": news[0]}, {"web": web[1], "news": news[1]})
+    assert plan.warnings == ()
+
+
+def test_shrunk_budget_is_a_warning(jsonl_gz: Path, tmp_path: Path) -> None:
+    config = make_config(
+        jsonl_gz,
+        tmp_path,
+        {"total_tokens": 10_000_000, "on_shortfall": "shrink"},
+        {"web": 0.9, "news": 0.1},
+    )
+    web, news = corpus(5000, 1), corpus(10, 2)
+    plan = plan_mixture(config, {"web": web[0], "news": news[0]}, {"web": web[1], "news": news[1]})
+    assert any("lowered the budget from 10,000,000" in w for w in plan.warnings)
