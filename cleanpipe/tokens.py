@@ -9,7 +9,9 @@ measure the estimate's error, which the report shows.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,6 +25,32 @@ TOKENIZERS = {
     'the mistral-common wheel: pip install "cleanpipe[llama-tokenizer]"',
 }
 COUNTING_MODES = ("exact", "estimate")
+#: tokenizers that need an optional extra: name -> (extra, modules it installs).
+TOKENIZER_EXTRAS = {"mistral-v1": ("llama-tokenizer", ("mistral_common", "sentencepiece"))}
+
+
+def missing_requirement(name: str) -> str | None:
+    """What to install for tokenizer ``name`` when its optional extra is missing (one line),
+    else ``None``. Checked without importing (mistral-common's import takes a second)."""
+    if name not in TOKENIZER_EXTRAS:
+        return None
+    extra, modules = TOKENIZER_EXTRAS[name]
+    missing = [m for m in modules if not _importable(m)]
+    if not missing:
+        return None
+    return (
+        f"tokenizer {name} needs the {extra} extra (missing: {', '.join(missing)}): "
+        f'pip install "cleanpipe[{extra}]"'
+    )
+
+
+def _importable(module: str) -> bool:
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: imports of it are blocked
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @lru_cache(maxsize=4)
@@ -38,10 +66,7 @@ def _load(name: str) -> Any:
             import mistral_common
             import sentencepiece
         except ImportError as err:
-            raise RuntimeError(
-                'tokenizer mistral-v1 needs: pip install "cleanpipe[llama-tokenizer]" '
-                "(mistral-common ships the model file, sentencepiece runs it)"
-            ) from err
+            raise RuntimeError(missing_requirement(name) or str(err)) from err
         model = os.path.join(os.path.dirname(mistral_common.__file__), "data", "tokenizer.model.v1")
         return sentencepiece.SentencePieceProcessor(model_file=model).encode
     raise ValueError(f"unknown tokenizer {name!r}; known: {', '.join(sorted(TOKENIZERS))}")

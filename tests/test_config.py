@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -156,3 +157,188 @@ def test_cli_misspelled_key_fails_fast_and_writes_nothing(good: dict, tmp_path: 
     assert "mixture.max_epoch: unknown key; did you mean 'max_epochs'?" in proc.stderr
     assert not (tmp_path / "out").exists()
     assert elapsed < 10  # generous for a shared CI machine; typically well under a second
+
+
+# -- numbers, paths and formats known at validation time ----------------------------------
+
+
+def yaml_config(tmp_path: Path, jsonl_gz: Path, body: str) -> Path:
+    path = tmp_path / "my.yaml"
+    path.write_text(
+        f"output: {{path: {tmp_path / 'out'}, shard_size: 1e8}}\n"
+        f"sources:\n  web:\n    paths: [{jsonl_gz}]\n    weight: 1\n" + body,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_scientific_notation_is_a_number_where_one_is_expected(
+    tmp_path: Path, jsonl_gz: Path
+) -> None:
+    # PyYAML (YAML 1.1) reads 7e9 as the string '7e9'; the README writes it so
+    path = yaml_config(
+        tmp_path,
+        jsonl_gz,
+        "    max_doc_bytes: 1e7\n"
+        "    stages: [{langid: {min_score: 6.5e-1}}, {gopher_quality: {max_words: 1e5}}]\n"
+        "mixture: {total_tokens: {chinchilla_params: 7e9}, max_epochs: 4e0}\n",
+    )
+    config = load_config(str(path))
+    assert config.mixture.total_tokens == {"chinchilla_params": 7e9}
+    assert config.output.shard_size == 100_000_000
+    assert config.sources["web"].max_doc_bytes == 10_000_000
+    assert config.sources["web"].stages[0].params == {"min_score": 0.65}
+    max_words = config.sources["web"].stages[1].params["max_words"]
+    assert max_words == 100_000 and isinstance(max_words, int)
+    path = yaml_config(tmp_path, jsonl_gz, "mixture: {total_tokens: 1e6}\n")
+    assert load_config(str(path)).mixture.total_tokens == 1_000_000
+
+
+def test_non_numbers_are_still_rejected_with_their_key_path(tmp_path: Path, jsonl_gz: Path) -> None:
+    path = yaml_config(
+        tmp_path,
+        jsonl_gz,
+        "mixture: {total_tokens: {chinchilla_params: 7 billion}, max_epochs: 1.5e}\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    assert info.value.problems == [
+        "mixture.total_tokens: expected a positive integer, 'max', or {chinchilla_params: N}, "
+        "got {'chinchilla_params': '7 billion'}",
+        "mixture.max_epochs: expected a number > 0, got '1.5e'",
+    ]
+    good_int = yaml_config(tmp_path, jsonl_gz, "mixture: {total_tokens: 1.5e3}\n")
+    assert load_config(str(good_int)).mixture.total_tokens == 1500
+    fraction = yaml_config(tmp_path, jsonl_gz, "mixture: {total_tokens: 1.5e0}\n")
+    with pytest.raises(ConfigError, match="mixture.total_tokens: expected a positive integer"):
+        load_config(str(fraction))
+
+
+def test_every_problem_of_one_stage_at_once(good: dict, tmp_path: Path) -> None:
+    good["sources"]["web"]["stages"] = [
+        {"langid": {"languages": "en", "min_score": 1.5, "model_path": str(tmp_path / "no.bin")}}
+    ]
+    found = problems(good)
+    assert len(found) == 3, found
+    assert (
+        found[0]
+        == "sources.web.stages[0].langid.languages: expected a list of strings or null, got 'en'"
+    )
+    assert any("min_score" in p for p in found[1:])
+    assert any("no.bin" in p for p in found[1:])
+
+
+def test_source_priority_must_name_sources(good: dict) -> None:
+    good["sources"]["books"] = dict(good["sources"]["web"], weight=0.2)
+    good["dedup"] = {"keep": "source_priority", "source_priority": ["bokos", "web", "news"]}
+    assert problems(good) == [
+        "dedup.source_priority[0]: unknown source 'bokos'; did you mean 'books'? "
+        "sources: web, books",
+        "dedup.source_priority[2]: unknown source 'news'; sources: web, books",
+    ]
+
+
+def test_a_parameter_written_as_a_stage_is_not_matched_to_a_stage_name(good: dict) -> None:
+    good["sources"]["web"]["stages"] = ["normalize", {"min_score": 0.5}]
+    (problem,) = problems(good)
+    assert problem.startswith(
+        "sources.web.stages[1]: unknown stage 'min_score'; 'min_score' is a parameter of "
+        "'langid', not a stage (write `- langid: {min_score: ...}`)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("CC-MAIN-2024-00000.warc.gz", "WARC"),
+        ("data-00000-of-00001.arrow", "Arrow IPC"),
+        ("train.csv", "CSV"),
+        ("train.tsv", "TSV"),
+        ("pg1342.txt.bz2", "bzip2-compressed"),
+    ],
+)
+def test_input_of_a_format_cleanpipe_does_not_read(
+    good: dict, tmp_path: Path, name: str, what: str
+) -> None:
+    path = tmp_path / "in" / name
+    path.parent.mkdir()
+    path.write_bytes(b"WARC/1.0\r\n" if "warc" in name else b"a,b\n1,2\n")
+    good["sources"]["web"]["paths"] = [str(tmp_path / "in" / "*")]
+    (problem,) = problems(good)
+    assert problem.startswith(
+        f"sources.web.paths[0]: '{path}' is {what}, which cleanpipe does not read"
+    )
+    assert "it reads JSON Lines" in problem and "Parquet" in problem
+
+
+def test_plain_text_files_and_folders_are_read_not_refused(good: dict, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    for name in ["setup.py", "README.md", "notes.txt", "LICENSE", "data.csv"]:
+        (code / name).write_text("All human beings are born free and equal.\n")
+    good["sources"]["web"]["paths"] = [str(code), str(code / "*.py"), str(code / "LICENSE")]
+    parse_config(good)  # a stray .csv inside a folder of text is read (or rejected) as text
+    archives = tmp_path / "crawl"
+    archives.mkdir()
+    (archives / "a.warc.gz").write_bytes(b"\x1f\x8b")
+    (archives / "b.warc.gz").write_bytes(b"\x1f\x8b")
+    good["sources"]["web"]["paths"] = [str(archives)]
+    (problem,) = problems(good)
+    assert "is a folder of WARC files, which cleanpipe does not read" in problem
+
+
+def test_unsupported_uri_scheme_is_one_line_not_a_crash(good: dict) -> None:
+    good["sources"]["web"]["paths"] = ["hf://datasets/HuggingFaceFW/fineweb/sample/10BT/*.parquet"]
+    (problem,) = problems(good)
+    assert problem.startswith(
+        "sources.web.paths[0]: 'hf://datasets/HuggingFaceFW/fineweb/sample/10BT/*.parquet': "
+        "unsupported URI scheme 'hf://'; cleanpipe reads local paths and s3://"
+    )
+    assert "huggingface-cli download" in problem and "\n" not in problem
+
+
+def test_output_path_that_cannot_be_written(good: dict, tmp_path: Path) -> None:
+    blocker = tmp_path / "report.txt"
+    blocker.write_text("not a folder")
+    good["output"]["path"] = str(blocker)
+    assert problems(good) == [f"output.path: '{blocker}' is a file, not a folder"]
+    good["output"]["path"] = str(blocker / "out")
+    assert problems(good) == [
+        f"output.path: cannot create '{blocker / 'out'}': '{blocker}' is a file, not a folder"
+    ]
+    with pytest.raises(ConfigError, match="--output: "):
+        parse_config(dict(good, output={"path": str(tmp_path / "ok")}), output=str(blocker))
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root writes anywhere")
+def test_output_path_in_a_read_only_folder(good: dict, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        good["output"]["path"] = str(locked / "out")
+        (problem,) = problems(good)
+        assert problem.startswith("output.path:") and "permission denied" in problem
+    finally:
+        locked.chmod(0o755)
+
+
+def test_llama_tokenizer_without_its_extra_is_a_config_error(
+    good: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as if `pip install cleanpipe` had been run without [llama-tokenizer]
+    monkeypatch.setitem(sys.modules, "sentencepiece", None)
+    good["mixture"]["tokenizer"] = "mistral-v1"
+    assert problems(good) == [
+        "mixture.tokenizer: tokenizer mistral-v1 needs the llama-tokenizer extra (missing: "
+        'sentencepiece): pip install "cleanpipe[llama-tokenizer]"'
+    ]
+
+
+def test_stage_specs_carry_their_code_into_the_manifest(good: dict) -> None:
+    config = parse_config(good)
+    spec = config.sources["web"].stages[0]
+    assert spec.module == "cleanpipe.stages.normalize" and len(spec.code) == 16
+    stage = config.to_dict()["sources"]["web"]["stages"][0]
+    assert stage == {"name": "normalize", "params": {}, "module": spec.module, "code": spec.code}
+    assert config.fingerprint() == parse_config(good).fingerprint()

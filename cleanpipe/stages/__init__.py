@@ -1,9 +1,22 @@
 """Stages: composable steps over ``Iterable[Document]``. Import the public ones from here.
 
-Importing this package registers every stage by its config name (``STAGE_REGISTRY``).
+Importing this package registers every built-in stage by its config name
+(``STAGE_REGISTRY``). Stages of installed packages (the ``cleanpipe.stages`` entry-point
+group) are loaded when a config names them (:func:`stage_class`) or all at once
+(:func:`load_entry_points`).
 """
 
-from cleanpipe.stages.base import STAGE_REGISTRY, Filter, Stage, StageStats, Transform, register
+from cleanpipe.stages.base import (
+    STAGE_REGISTRY,
+    Filter,
+    Stage,
+    StageLoadError,
+    StageStats,
+    Transform,
+    load_entry_points,
+    register,
+    stage_class,
+)
 from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.langid import LanguageID
@@ -25,7 +38,10 @@ __all__ = [
     "Normalize",
     "PIIScrubber",
     "Stage",
+    "StageLoadError",
     "StageStats",
     "Transform",
+    "load_entry_points",
     "register",
+    "stage_class",
 ]

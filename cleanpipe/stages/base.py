@@ -190,16 +190,35 @@ class Transform(Stage):
 
 STAGE_REGISTRY: dict[str, type[Stage]] = {}
 
+#: installed packages offer stages under this entry-point group (``name = module:Class`` or
+#: ``name = module``); they are loaded lazily, when a config or ``cleanpipe stages`` asks.
+ENTRY_POINT_GROUP = "cleanpipe.stages"
+#: folders the driver imported ``plugins:`` modules from (``os.pathsep``-separated); the
+#: executors forward ``CLEANPIPE_*`` variables, so a worker imports the same modules.
+PLUGIN_PATH_ENV = "CLEANPIPE_PLUGIN_PATH"
+#: entry points that failed to load: name -> one-line reason (kept so it is said once).
+ENTRY_POINT_ERRORS: dict[str, str] = {}
+_entry_points_tried: set[str] = set()
+
+
+class StageLoadError(LookupError):
+    """A configured stage cannot be found or imported (in the driver or in a worker)."""
+
 
 def register(name: str) -> Callable[[type[Stage]], type[Stage]]:
     """Class decorator: make a stage buildable from configs under ``name``.
 
     It also records the constructor arguments of each instance (for manifests and repr).
+    Re-registering the same class (same module and name: a module imported again) replaces
+    it; another class under a taken name is an error.
     """
 
     def wrap(cls: type[Stage]) -> type[Stage]:
-        if name in STAGE_REGISTRY and STAGE_REGISTRY[name] is not cls:
-            raise ValueError(f"stage name {name!r} registered twice")
+        old = STAGE_REGISTRY.get(name)
+        if old is not None and old is not cls and not _same_class(old, cls):
+            raise ValueError(
+                f"stage name {name!r} registered twice ({_where(old)} and {_where(cls)})"
+            )
         cls.name = name
         original_init = cls.__init__
 
@@ -217,3 +236,109 @@ def register(name: str) -> Callable[[type[Stage]], type[Stage]]:
         return cls
 
     return wrap
+
+
+def _where(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _same_class(a: type, b: type) -> bool:
+    main = ("__main__", "__mp_main__")  # a spawned worker imports the main script as __mp_main__
+    same_module = a.__module__ == b.__module__ or (a.__module__ in main and b.__module__ in main)
+    return same_module and a.__qualname__ == b.__qualname__
+
+
+def _entry_points() -> list[Any]:
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _load_entry_point(ep: Any) -> None:
+    """Import one entry point; a class it names is registered under the entry point's name
+    (a module registers its own stages with :func:`register`). Failures are recorded in
+    :data:`ENTRY_POINT_ERRORS`, never raised: one broken package must not break the others."""
+    import types
+
+    if ep.name in _entry_points_tried:
+        return
+    _entry_points_tried.add(ep.name)
+    package = f" of package {ep.dist.name}" if getattr(ep, "dist", None) else ""
+    try:
+        loaded = ep.load()
+    except Exception as err:  # noqa: BLE001 - any import failure becomes one line
+        ENTRY_POINT_ERRORS[ep.name] = (
+            f"entry point {ep.name!r} ({ep.value}){package} failed to import: "
+            f"{type(err).__name__}: {err}"
+        )
+        return
+    if isinstance(loaded, type) and issubclass(loaded, Stage):
+        if ep.name not in STAGE_REGISTRY:
+            if loaded in STAGE_REGISTRY.values():  # registered under another name too
+                STAGE_REGISTRY[ep.name] = loaded
+            else:
+                register(ep.name)(loaded)
+    elif not isinstance(loaded, types.ModuleType) and ep.name not in STAGE_REGISTRY:
+        ENTRY_POINT_ERRORS[ep.name] = (
+            f"entry point {ep.name!r} ({ep.value}){package} is a {type(loaded).__name__}, "
+            "not a Stage class or a module"
+        )
+
+
+def load_entry_points(name: str | None = None) -> dict[str, str]:
+    """Load the ``cleanpipe.stages`` entry points (only the one called ``name`` when given,
+    else all); returns :data:`ENTRY_POINT_ERRORS`."""
+    for ep in _entry_points():
+        if name is None or ep.name == name:
+            _load_entry_point(ep)
+    return ENTRY_POINT_ERRORS
+
+
+def _use_plugin_path() -> None:
+    """Put the driver's plugin folders (:data:`PLUGIN_PATH_ENV`) on ``sys.path``."""
+    import os
+    import sys
+
+    for folder in reversed(os.environ.get(PLUGIN_PATH_ENV, "").split(os.pathsep)):
+        if folder and folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
+def stage_class(name: str, module: str = "") -> type[Stage]:
+    """The stage registered as ``name``, importing what defines it when this process has not
+    yet: ``module`` (where the driver found the class: a ``plugins:`` module), then the
+    ``cleanpipe.stages`` entry points. Raises :class:`StageLoadError` with what to do."""
+    import os
+
+    cls = STAGE_REGISTRY.get(name)
+    if cls is not None:
+        return cls
+    if module in ("__main__", "__mp_main__"):
+        raise StageLoadError(
+            f"stage {name!r} is defined in the script that was run (__main__), which worker "
+            "processes cannot import: move the class into a module (e.g. my_stages.py beside "
+            "the config) and list it under `plugins: [my_stages]` in the config"
+        )
+    if module:
+        import importlib
+
+        _use_plugin_path()
+        try:
+            importlib.import_module(module)
+        except Exception as err:  # noqa: BLE001 - reported as one line below
+            raise StageLoadError(
+                f"stage {name!r}: importing its module {module!r} failed in process "
+                f"{os.getpid()}: {type(err).__name__}: {err}"
+            ) from err
+        if name in STAGE_REGISTRY:
+            return STAGE_REGISTRY[name]
+    load_entry_points(name)
+    if name in STAGE_REGISTRY:
+        return STAGE_REGISTRY[name]
+    if name in ENTRY_POINT_ERRORS:
+        raise StageLoadError(f"stage {name!r}: {ENTRY_POINT_ERRORS[name]}")
+    raise StageLoadError(
+        f"unknown stage {name!r}: register it in a module listed under `plugins:` in the "
+        f"config, or install a package offering it in the {ENTRY_POINT_GROUP!r} "
+        "entry-point group"
+    )

@@ -1,0 +1,252 @@
+"""Custom stages from the command line: ``plugins:`` modules and ``cleanpipe.stages`` entry
+points, imported by the driver and by every worker; a stage's code is part of the resume
+fingerprint."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cleanpipe.config import ConfigError, load_config
+from tests.conftest import ENGLISH
+
+# The README's example stage, as a user writes it in a file beside their config.
+MIN_CHARS = '''\
+"""Our own stages."""
+
+from cleanpipe.stages import Filter, register
+
+
+@register("min_chars_{tag}")
+class MinChars(Filter):
+    """Drops documents shorter than ``min_chars`` characters."""
+
+    def __init__(self, *, min_chars: int = {default}, annotate_only: bool = False) -> None:
+        super().__init__(annotate_only=annotate_only)
+        self.min_chars = min_chars
+
+    def check(self, doc):
+        doc.meta["chars"] = len(doc.text)
+        return "too_short" if len(doc.text) < self.min_chars else None
+'''
+
+
+def project(tmp_path: Path, tag: str, default: int = 100, stages: str = "") -> Path:
+    """A project folder: my_stages_<tag>.py, an input file and a config using the stage."""
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    (root / f"my_stages_{tag}.py").write_text(MIN_CHARS.format(tag=tag, default=default))
+    texts = ENGLISH + ["Too short.", "Also far too short to keep."]
+    with open(root / "data" / "web.jsonl", "w", encoding="utf-8") as fh:
+        for i, text in enumerate(texts):
+            fh.write(json.dumps({"id": f"w{i}", "text": text}) + "\n")
+    (root / "my.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            plugins: [my_stages_{tag}]
+            output: {{path: {root / "out"}}}
+            sources:
+              web:
+                paths: [{root / "data" / "web.jsonl"}]
+                weight: 1
+                stages: [normalize, {stages or f"min_chars_{tag}"}]
+            dedup: false
+            mixture: {{total_tokens: max, max_epochs: 1}}
+            """
+        )
+    )
+    return root
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cleanpipe.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def report(root: Path) -> dict:
+    return json.loads((root / "out" / "report.json").read_text())
+
+
+def test_plugin_module_beside_the_config_runs_from_the_cli_on_workers(tmp_path: Path) -> None:
+    root = project(tmp_path, "cli")
+    elsewhere = tmp_path / "elsewhere"  # not the config's folder: it is found all the same
+    elsewhere.mkdir()
+    checked = cli("validate", str(root / "my.yaml"), cwd=elsewhere)
+    assert checked.returncode == 0, checked.stderr
+    done = cli("run", str(root / "my.yaml"), "--workers", "2", "-q", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    web = report(root)["sources"]["web"]
+    assert web["dropped"] == {"min_chars_cli:too_short": 2}
+    assert web["output_docs"] == 3
+
+
+def test_editing_the_plugin_redoes_the_map_tasks_unchanged_reuses_them(tmp_path: Path) -> None:
+    root = project(tmp_path, "resume")
+    args = ("run", str(root / "my.yaml"), "--workers", "2", "-q")
+    assert cli(*args, cwd=root).returncode == 0
+    assert report(root)["sources"]["web"]["dropped"] == {"min_chars_resume:too_short": 2}
+    again = cli(*args, cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert report(root)["run"]["map_tasks_reused"] == report(root)["run"]["map_tasks"] == 1
+    # same config, new code: 20 characters are enough now
+    (root / "my_stages_resume.py").write_text(MIN_CHARS.format(tag="resume", default=20))
+    edited = cli(*args, cwd=root)
+    assert edited.returncode == 0, edited.stderr
+    assert report(root)["run"]["map_tasks_reused"] == 0
+    assert report(root)["sources"]["web"]["dropped"] == {"min_chars_resume:too_short": 1}
+
+
+def test_plugin_that_cannot_be_imported_is_a_config_error_with_its_key_path(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path, "broken")
+    config = root / "my.yaml"
+    config.write_text(config.read_text().replace("plugins: [my_stages_broken]", "plugins: [nope]"))
+    with pytest.raises(ConfigError) as info:
+        load_config(str(config))
+    assert info.value.problems[0].startswith(
+        f"plugins[0]: no module 'nope' (looked in {root}, {os.getcwd()} and the installed packages"
+    )
+    # the stage it would have registered is then unknown, and says where custom stages go
+    assert "unknown stage 'min_chars_broken'" in info.value.problems[1]
+    assert "a custom stage needs its module under `plugins:`" in info.value.problems[1]
+
+    (root / "my_stages_broken.py").write_text(
+        "from cleanpipe.stages import Filter\nclass X(Filter:\n"
+    )
+    config.write_text(config.read_text().replace("plugins: [nope]", "plugins: [my_stages_broken]"))
+    with pytest.raises(ConfigError) as info:
+        load_config(str(config))
+    assert info.value.problems[0].startswith(
+        "plugins[0]: importing 'my_stages_broken' failed: SyntaxError:"
+    )
+    assert "my_stages_broken.py, line 2)" in info.value.problems[0]
+
+    (root / "my_stages_broken.py").write_text("import numpy\nnumpy.frobnicate()\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(config))
+    assert info.value.problems[0].startswith(
+        "plugins[0]: importing 'my_stages_broken' failed: AttributeError:"
+    )
+    assert "line 2)" in info.value.problems[0]
+
+
+def test_a_plugin_given_as_a_file_name_says_what_to_write(tmp_path: Path) -> None:
+    root = project(tmp_path, "filename")
+    config = root / "my.yaml"
+    config.write_text(config.read_text().replace("[my_stages_filename]", "[my_stages_filename.py]"))
+    with pytest.raises(ConfigError) as info:
+        load_config(str(config))
+    assert info.value.problems[0] == (
+        "plugins[0]: expected a module name like my_stages, got 'my_stages_filename.py' "
+        "(for my_stages_filename.py write my_stages_filename)"
+    )
+
+
+ENTRY_POINT_MODULE = '''\
+"""A package that offers cleanpipe stages through the cleanpipe.stages entry-point group."""
+
+from cleanpipe.stages import Transform
+
+
+class Shout(Transform):
+    """Upper-cases every document (a stand-in for a real transform)."""
+
+    def transform(self, doc):
+        return doc.text.upper()
+'''
+
+
+def installed_package(tmp_path: Path) -> Path:
+    """A package installed into a folder the way pip lays it out (module + dist-info)."""
+    site = tmp_path / "site"
+    dist = site / "shouting_stages-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (site / "shouting_stages.py").write_text(ENTRY_POINT_MODULE)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: shouting-stages\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[cleanpipe.stages]\nshout = shouting_stages:Shout\nbroken = shouting_stages_gone:Nope\n"
+    )
+    return site
+
+
+def test_entry_point_stage_of_an_installed_package_runs_from_the_cli(tmp_path: Path) -> None:
+    site = installed_package(tmp_path)
+    root = project(tmp_path, "ep", stages="shout")
+    config = root / "my.yaml"
+    config.write_text(config.read_text().replace("plugins: [my_stages_ep]\n", ""))
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    listed = cli("stages", cwd=root, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "shout  (Shout)" in listed.stdout and "Upper-cases every document" in listed.stdout
+    assert "warning: entry point 'broken' (shouting_stages_gone:Nope) of package" in listed.stderr
+    done = cli("run", str(config), "--workers", "2", "-q", cwd=root, env=env)
+    assert done.returncode == 0, done.stderr
+    texts = __import__("pyarrow.parquet").parquet.read_table(root / "out" / "data")["text"]
+    assert ENGLISH[0].upper() in texts.to_pylist()
+
+    config.write_text(config.read_text().replace("shout]", "broken]"))
+    failed = cli("validate", str(config), cwd=root, env=env)
+    assert failed.returncode == 2
+    assert (
+        "sources.web.stages[1]: stage 'broken': entry point 'broken' (shouting_stages_gone:Nope) "
+        "of package shouting-stages failed to import: ModuleNotFoundError: No module named "
+        "'shouting_stages_gone'"
+    ) in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+def test_stage_registered_in_main_fails_with_a_clear_message_not_a_key_error(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "web"  # two files: two map tasks, so they run on the workers
+    data.mkdir()
+    for i, text in enumerate(ENGLISH[:2]):
+        (data / f"part-{i}.jsonl").write_text(json.dumps({"text": text}) + "\n")
+    script = tmp_path / "pipeline.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""\
+            from cleanpipe.config import parse_config
+            from cleanpipe.runner import run
+            from cleanpipe.stages import Filter, register
+
+            if __name__ == "__main__":
+                @register("min_chars")
+                class MinChars(Filter):
+                    def check(self, doc):
+                        return "too_short" if len(doc.text) < 200 else None
+
+                config = parse_config({{
+                    "output": {{"path": {str(tmp_path / "out")!r}}},
+                    "sources": {{"web": {{"paths": [{str(data / "*.jsonl")!r}], "weight": 1,
+                                          "stages": ["min_chars"]}}}},
+                    "dedup": False,
+                    "mixture": {{"total_tokens": "max", "max_epochs": 1}},
+                }})
+                run(config, workers=2, progress=False)
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode != 0
+    assert "KeyError" not in proc.stderr
+    assert (
+        "StageLoadError: stage 'min_chars' is defined in the script that was run (__main__), "
+        "which worker processes cannot import: move the class into a module"
+    ) in proc.stderr
+    assert "`plugins: [my_stages]`" in proc.stderr
