@@ -13,6 +13,13 @@ from rich.table import Table
 
 from cleanpipe import __version__
 
+#: the shell's status for a process ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+RESUME_HINT = (
+    "interrupted: finished tasks are kept; rerun the same command to resume (finished map "
+    "tasks are reused, --force starts over)"
+)
+
 
 def _load(config_path: str, output: str | None = None):  # noqa: ANN202 - returns Config
     from cleanpipe.config import ConfigError, load_config
@@ -93,15 +100,33 @@ def run(
       cleanpipe run configs/mixtures/llama.yaml --output out/llama
       cleanpipe run configs/mixtures/llama.yaml --executor ray --ray-address auto
     """
-    from cleanpipe.mixture import PlanError
-    from cleanpipe.report import print_report
-    from cleanpipe.runner import RunError
-    from cleanpipe.runner import run as run_job
-
     if executor == "local" and ray_address:
         raise click.UsageError("--ray-address goes with --executor ray")
     if ray_address and workers:
         raise click.UsageError("--workers sets local CPUs; a Ray cluster has its own")
+    try:
+        _run(config_path, output, workers, resume, strict, executor, ray_address, quiet)
+    except KeyboardInterrupt:
+        click.echo(f"\n{RESUME_HINT}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _run(
+    config_path: str,
+    output: str | None,
+    workers: int | None,
+    resume: bool,
+    strict: bool,
+    executor: str,
+    ray_address: str | None,
+    quiet: bool,
+) -> None:
+    from cleanpipe.mixture import PlanError
+    from cleanpipe.report import print_report
+    from cleanpipe.runner import RunError
+    from cleanpipe.runner import run as run_job
+    from cleanpipe.stages import StageLoadError
+
     pool: Any = None
     if executor == "local":
         from cleanpipe.executors.local import LocalExecutor
@@ -131,9 +156,14 @@ def run(
             progress=not quiet,
             executor=pool,
         )
-    except (RunError, PlanError) as err:
+    except (RunError, PlanError, StageLoadError) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        if pool is not None:  # workers ignore Ctrl-C: stop them now, without waiting
+            _close_quietly(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.close()
@@ -145,6 +175,14 @@ def run(
             f"map tasks reused: {result.map_tasks_skipped}/{result.map_tasks}",
             err=True,
         )
+
+
+def _close_quietly(pool: Any) -> None:
+    """Stop an executor's workers at once (their tasks are abandoned: rerun resumes)."""
+    try:
+        pool.close(wait=False)
+    except BaseException:  # noqa: BLE001 - a second Ctrl-C while closing: still exit 130
+        pass
 
 
 @main.command()
@@ -191,27 +229,45 @@ def plan(config_path: str, output: str | None) -> None:
 
 
 @main.command()
-def stages() -> None:
-    """List every stage a config can use, with its parameters and defaults."""
-    from cleanpipe.config import stage_parameters
-    from cleanpipe.stages import STAGE_REGISTRY
+@click.argument("config_path", metavar="[CONFIG]", required=False, type=click.Path(dir_okay=False))
+def stages(config_path: str | None) -> None:
+    """List every stage a config can use, with its parameters, defaults and choices.
 
+    Stages of installed packages (the cleanpipe.stages entry-point group) are included; with
+    CONFIG, also those of its `plugins:` modules.
+
+    \b
+    Examples:
+      cleanpipe stages
+      cleanpipe stages my.yaml
+    """
+    from cleanpipe.config import parameter_choices, stage_parameters, stage_summary
+    from cleanpipe.stages import STAGE_REGISTRY, load_entry_points
+
+    if config_path is not None:
+        _load(config_path)
+    errors = load_entry_points()
     console = Console()
     for name, cls in sorted(STAGE_REGISTRY.items()):
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         where = "  (top-level `dedup:` section)" if cls.is_global else ""
         table = Table(
             title=f"{name}  ({cls.__name__}){where}",
             title_justify="left",
-            caption=doc,
+            caption=stage_summary(cls),
             caption_justify="left",
         )
+        choices = parameter_choices(cls)
         table.add_column("parameter")
         table.add_column("type")
         table.add_column("default")
+        if choices:
+            table.add_column("choices")
         for pname, kind, default in stage_parameters(cls):
-            table.add_row(pname, kind, repr(default))
+            cells = [pname, kind, repr(default)]
+            table.add_row(*cells, *([", ".join(choices.get(pname, []))] if choices else []))
         console.print(table)
+    for message in errors.values():
+        click.echo(f"warning: {message}", err=True)
 
 
 @main.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -47,3 +49,27 @@ def test_one_worker_starts_no_processes() -> None:
     pool.start(preload=["cleanpipe.runner"])
     assert pool._pool is None
     assert pool.map(abs, [-1], "test") == [1]
+
+
+def _variable(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def _ignores_ctrl_c(_: int) -> bool:
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_tasks_see_cleanpipe_variables_set_after_the_workers_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the CLI starts the workers before it reads the config (which sets the plugin path)
+    with LocalExecutor(workers=2, progress=False) as pool:
+        pool.start(preload=["cleanpipe.runner"])
+        monkeypatch.setenv("CLEANPIPE_PLUGIN_PATH", "/srv/project")
+        names = ["CLEANPIPE_PLUGIN_PATH"] * 4
+        assert pool.map(_variable, names, "test") == ["/srv/project"] * 4
+
+
+def test_workers_ignore_ctrl_c_the_driver_stops_them() -> None:
+    with LocalExecutor(workers=2, progress=False) as pool:
+        assert pool.map(_ignores_ctrl_c, [1, 2, 3], "test") == [True] * 3

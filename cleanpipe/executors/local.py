@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
@@ -32,16 +33,38 @@ def make_progress(enabled: bool) -> Progress:
     )
 
 
+#: environment variables of the driver that every task sees too (CLEANPIPE_LID_MODEL, the
+#: plugin path ...): workers start before the driver has read its config.
+FORWARDED_ENV_PREFIX = "CLEANPIPE_"
+
+
 def _import_modules(names: tuple[str, ...]) -> None:
     for name in names:
         importlib.import_module(name)
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C goes to the whole process group, but only the driver acts
+    on it (it stops the workers), so no worker prints a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def forwarded_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV_PREFIX)}
+
+
+def _call_with_env(fn: Callable[[T], R], item: T, env: dict[str, str]) -> R:
+    """Runs in a worker: ``fn(item)`` with the driver's ``CLEANPIPE_*`` variables."""
+    os.environ.update(env)
+    return fn(item)
 
 
 class LocalExecutor:
     """Runs a step's tasks on ``workers`` processes; ``workers=1`` runs them in this process.
 
     Workers are started with ``spawn`` (a clean interpreter: no locks inherited from the
-    driver's progress thread) and reused by every step of a run.
+    driver's progress thread) and reused by every step of a run. They ignore Ctrl-C: the
+    driver gets the ``KeyboardInterrupt`` and stops them (:meth:`close` with ``wait=False``).
     """
 
     def __init__(self, workers: int | None = None, progress: bool = True) -> None:
@@ -52,7 +75,9 @@ class LocalExecutor:
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_sigint,
             )
         return self._pool
 
@@ -79,13 +104,19 @@ class LocalExecutor:
                     progress.advance(bar)
                 return results
             pool = self._get_pool()
+            env = forwarded_env()
             futures: dict[Future[R], int] = {
-                pool.submit(fn, item): i for i, item in enumerate(items)
+                pool.submit(_call_with_env, fn, item, env): i for i, item in enumerate(items)
             }
             try:
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     progress.advance(bar)
+            except KeyboardInterrupt:
+                # the workers ignore Ctrl-C: stop them now rather than after their tasks
+                # (not cancelling the futures first: the pool marks them failed itself)
+                self.close(wait=False)
+                raise
             except BaseException:
                 for future in futures:
                     future.cancel()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, TypeVar
 
-from cleanpipe.executors.local import make_progress
+from cleanpipe.executors.local import FORWARDED_ENV_PREFIX, make_progress
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,8 +27,6 @@ R = TypeVar("R")
 INSTALL_HINT = 'the Ray executor needs Ray: pip install "cleanpipe[ray]"'
 #: object store of a local Ray instance: tasks exchange paths and small stats dicts only.
 DEFAULT_OBJECT_STORE_MEMORY = 200 * 1024**2
-#: environment variables of the driver that every task sees too (e.g. CLEANPIPE_LID_MODEL).
-FORWARDED_ENV_PREFIX = "CLEANPIPE_"
 #: Ray's notice that a new local instance uses token authentication (Ray >= 2.5x); it is
 #: the safe default, so a local run does not print it.
 _AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
@@ -204,9 +202,10 @@ class RayExecutor:
                 "finished tasks are kept"
             ) from err
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         """Shut down the local Ray instance this executor started, or disconnect from the
-        cluster it connected to; a Ray connection made by someone else is left open."""
+        cluster it connected to; a Ray connection made by someone else is left open.
+        (``wait`` is for symmetry with the local pool: unfinished tasks were cancelled.)"""
         if self._owns_connection and self._ray.is_initialized():
             self._ray.shutdown()
         self._owns_connection = False
