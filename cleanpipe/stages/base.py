@@ -5,6 +5,11 @@ decision method (``check`` for filters, ``transform`` for transforms, ``annotate
 annotators); counting, timing, batching, ``annotate_only`` and handing dropped documents to
 the rejects sink are done by :class:`Stage`, so a new rule cannot forget its stats
 (the pattern of datatrove's ``BaseFilter``).
+
+A decision is a :data:`Verdict`: ``None`` keeps the document, a rule name (``"too_short"``)
+drops it, and a :class:`Drop` drops it and says by how much
+(``Drop("mean_word_length", "mean_word_length 2.1 < 3.0")``). Either way the reason is
+``<stage>:<rule>`` and stats count by it; the detail goes to the rejects' ``detail`` column.
 """
 
 from __future__ import annotations
@@ -14,11 +19,34 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from cleanpipe.document import Document
 
-DropSink = Callable[[Document, str], None]
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A failed rule and what was measured against which threshold.
+
+    ``rule`` becomes the reason (``<stage>:<rule>``) exactly as a plain rule name would;
+    ``detail`` is for people reading rejects/: the measured value and the limit it crossed
+    (``mean_word_length 2.1 < 3.0``), so nobody has to rerun to see by how much. Build it
+    only for a dropped document, from the numbers already stored in ``doc.meta``.
+    """
+
+    rule: str
+    detail: str = ""
+
+
+#: what ``check``/``process`` return: ``None`` keeps, a rule name or a :class:`Drop` drops.
+Verdict = str | Drop | None
+
+
+class DropSink(Protocol):
+    """Receives every dropped document: ``(doc, "<stage>:<rule>", detail)``; ``detail`` is
+    ``""`` when the rule gave none (a custom filter returning a plain rule name)."""
+
+    def __call__(self, doc: Document, reason: str, detail: str = "") -> None: ...
 
 
 @dataclass
@@ -93,8 +121,9 @@ class Stage:
     """Base of every stage. Subclasses set ``name`` (via :func:`register`) and override
     :meth:`process` (one document) or :meth:`process_batch` (a batch, e.g. a model call).
 
-    ``process`` may modify ``doc.text``/``doc.meta`` in place and returns ``None`` to keep the
-    document or a rule name to drop it; the base prefixes the stage name to form the reason.
+    ``process`` may modify ``doc.text``/``doc.meta`` in place and returns a :data:`Verdict`:
+    ``None`` to keep the document, a rule name or a :class:`Drop` to drop it; the base
+    prefixes the stage name to form the reason and hands the drop's detail to :attr:`on_drop`.
     """
 
     name: ClassVar[str] = "stage"
@@ -106,15 +135,15 @@ class Stage:
     def __init__(self, *, annotate_only: bool = False) -> None:
         self.annotate_only = annotate_only
         self.stats = StageStats(self.name)
-        #: called with (document, reason) for every dropped document; the runner points it at
-        #: the rejects writer so that no document disappears without a trace.
+        #: called with (document, reason, detail) for every dropped document; the runner points
+        #: it at the rejects writer so that no document disappears without a trace.
         self.on_drop: DropSink | None = None
 
     # -- the one method a subclass writes -------------------------------------------------
-    def process(self, doc: Document) -> str | None:
+    def process(self, doc: Document) -> Verdict:
         raise NotImplementedError
 
-    def process_batch(self, docs: list[Document]) -> list[str | None]:
+    def process_batch(self, docs: list[Document]) -> list[Verdict]:
         return [self.process(doc) for doc in docs]
 
     # -- bookkeeping --------------------------------------------------------------------
@@ -123,16 +152,19 @@ class Stage:
         for batch in batched(docs, self.batch_size):
             started = time.perf_counter()
             texts_before = [doc.text for doc in batch]
-            rules = self.process_batch(batch)
+            verdicts = self.process_batch(batch)
             kept: list[Document] = []
-            for doc, before, rule in zip(batch, texts_before, rules, strict=True):
+            for doc, before, rule in zip(batch, texts_before, verdicts, strict=True):
                 stats.docs_in += 1
                 stats.chars_in += len(before)
                 if doc.text is not before and doc.text != before:
                     stats.modified += 1
                 if rule is None and not doc.text.strip():
-                    rule = "empty"
+                    rule = Drop("empty", _empty_detail(before))
                 if rule is not None:
+                    detail = ""
+                    if isinstance(rule, Drop):  # only dropped documents get here
+                        rule, detail = rule.rule, rule.detail
                     reason = f"{self.name}:{rule}"
                     if self.annotate_only:
                         stats.would_drop[reason] += 1
@@ -140,7 +172,7 @@ class Stage:
                         stats.dropped[reason] += 1
                         stats.dropped_chars[reason] += len(before)
                         if self.on_drop is not None:
-                            self.on_drop(doc, reason)
+                            self.on_drop(doc, reason, detail)
                         continue
                 stats.docs_out += 1
                 stats.chars_out += len(doc.text)
@@ -161,16 +193,22 @@ class Stage:
         return f"{type(self).__name__}({args})"
 
 
+def _empty_detail(before: str) -> str:
+    return f"no text left of {len(before)} chars" if before.strip() else "blank text"
+
+
 class Filter(Stage):
-    """Keeps or drops whole documents. Implement :meth:`check`, returning the name of the
-    failed rule or ``None``. Record measured signals in ``doc.meta`` before deciding
-    ("score first, decide second"), so reports and ``annotate_only`` runs see them.
+    """Keeps or drops whole documents. Implement :meth:`check`, returning ``None`` to keep,
+    the name of the failed rule, or a :class:`Drop` naming the rule and what was measured
+    against which threshold (the rejects' ``detail``). Record measured signals in
+    ``doc.meta`` before deciding ("score first, decide second"), so reports and
+    ``annotate_only`` runs see them, and build the detail from those same numbers.
     """
 
-    def check(self, doc: Document) -> str | None:
+    def check(self, doc: Document) -> Verdict:
         raise NotImplementedError
 
-    def process(self, doc: Document) -> str | None:
+    def process(self, doc: Document) -> Verdict:
         return self.check(doc)
 
 
@@ -181,7 +219,7 @@ class Transform(Stage):
     def transform(self, doc: Document) -> str:
         raise NotImplementedError
 
-    def process(self, doc: Document) -> str | None:
+    def process(self, doc: Document) -> Verdict:
         doc.text = self.transform(doc)
         return None
 
