@@ -229,3 +229,46 @@ def test_stage_pickles_for_worker_processes():
     signals(stage, PYTHON_SOURCE)  # loads the tokenizer
     copy = pickle.loads(pickle.dumps(stage))
     assert reason(copy, PYTHON_SOURCE, path="textwrap.py") is None
+
+
+# -- drop details: the stored value against the threshold ---------------------------------
+
+
+def drop_detail(stage: CodeQuality, text: str, path: str | None = "src/app.js") -> str | None:
+    """The detail rejects/ get for ``text`` (None if it was kept)."""
+    seen: list[str] = []
+    stage.on_drop = lambda doc, reason, detail="": seen.append(detail)
+    meta = {"path": path} if path is not None else {}
+    list(stage([Document(id="f", text=text, source="code", meta=meta)]))
+    return seen[0] if seen else None
+
+
+def test_long_line_detail_shows_the_longest_line_against_the_limit():
+    assert drop_detail(CodeQuality(), with_long_line(1520)) == "max_line_length 1520 > 1000"
+
+
+def test_text_file_detail_shows_the_text_file_limit():
+    records = ", ".join(f'"message_{i}": "Your password was changed"' for i in range(4000))
+    huge = "{" + records + "}\n"
+    expected = f"max_line_length {len(huge) - 1} > 100000"
+    assert drop_detail(CodeQuality(), huge, path="locales/en.json") == expected
+
+
+def test_alphanumeric_detail_shows_the_fraction_to_two_digits():
+    value = signals(CodeQuality(), BRAINFUCK, path="hello.bf")["alnum_fraction"]
+    assert drop_detail(CodeQuality(), BRAINFUCK, path="hello.bf") == (
+        f"alnum_fraction {value:.2f} < 0.25"
+    )
+
+
+def test_generated_file_detail_names_the_marker_rule():
+    assert drop_detail(CodeQuality(), PROTOBUF_HEADER + PYTHON_SOURCE, path="events_pb2.py") == (
+        "generated-file marker in the first 5 lines"
+    )
+
+
+def test_extension_detail_names_the_extension():
+    stage = CodeQuality(extensions=[".py", ".js"])
+    assert drop_detail(stage, PYTHON_SOURCE, path="tools/convert.pyx") == (
+        "extension '.pyx' not in the 2 kept"
+    )

@@ -753,3 +753,109 @@ def test_a_batch_gives_each_document_the_signals_it_gets_alone():
         alone = Document(id=str(i), text=text)
         GopherRepetition().process_batch([alone])
         assert alone.meta == together[i].meta, i
+
+
+# -- drop details: the stored value against the threshold ---------------------------------
+
+
+def drop_detail(stage, text: str, **meta) -> tuple[str, str] | None:
+    """Run ``stage`` on one document: None if kept, else (reason, detail) as rejects/ get."""
+    seen: list[tuple[str, str]] = []
+    stage.on_drop = lambda doc, reason, detail="": seen.append((reason, detail))
+    list(stage([Document(id="t", text=text, meta=dict(meta))]))
+    return seen[0] if seen else None
+
+
+def test_detail_shows_a_count_against_its_limit_as_integers():
+    text = " ".join(words_of(GETTYSBURG)[:49])
+    assert drop_detail(GopherQuality(), text) == (
+        "gopher_quality:word_count",
+        "word_count 49 < 50",
+    )
+
+
+def test_detail_shows_enough_digits_to_tell_the_value_from_the_limit():
+    shorter = THREE_LETTER.replace("Why did", "So did", 1)  # mean word length 2.99
+    assert drop_detail(GopherQuality(), shorter) == (
+        "gopher_quality:mean_word_length",
+        "mean_word_length 2.99 < 3.00",
+    )
+
+
+def test_detail_reuses_the_signal_stored_in_meta():
+    doc = Document(id="t", text=" ".join(words_of(PRIDE)[:40]))
+    seen = []
+    stage = GopherQuality()
+    stage.on_drop = lambda d, reason, detail="": seen.append(detail)
+    list(stage([doc]))
+    assert seen == [f"word_count {doc.meta['gopher_quality']['word_count']} < 50"]
+
+
+def test_repetition_detail_shows_the_ratio_to_two_digits():
+    lines = list(UDHR[:7])
+    page = "\n".join(lines[:6] + lines[:4])  # 4 of 10 lines repeat
+    assert drop_detail(only("max_dup_lines"), page) == (
+        "gopher_repetition:dup_lines",
+        "dup_lines 0.40 > 0.30",
+    )
+
+
+def test_batched_ngram_detail_shows_the_top_ngram_fraction():
+    chant = "Never forget Gettysburg! " * 10 + " ".join(words_of(GETTYSBURG)[:30])
+    stage = only("max_top_2gram")
+    reason, detail = drop_detail(stage, chant)
+    value = signals(only("max_top_2gram"), chant)["top_2gram"]
+    assert reason == "gopher_repetition:top_2gram"
+    assert detail == f"top_2gram {value:.2f} > 0.20"
+
+
+def test_c4_sentences_detail_counts_sentences_against_the_minimum():
+    two = "Mr. Bennet replied that he had not. He made no answer to that at all."
+    assert drop_detail(C4Quality(), two) == ("c4_quality:sentences", "sentences 2 < 3")
+
+
+def test_c4_sentences_detail_says_how_many_lines_the_line_rules_removed():
+    page = "\n".join(s.rstrip(".") for s in UDHR)  # no line ends in punctuation
+    assert drop_detail(C4Quality(), page) == (
+        "c4_quality:sentences",
+        "sentences 0 < 3, 10 of 10 lines removed",
+    )
+
+
+@pytest.mark.parametrize(
+    "tail, rule, detail",
+    [
+        ("Lorem ipsum dolor sit amet.", "lorem_ipsum", "contains lorem ipsum"),
+        ("function track() { window.dataLayer.push(arguments) }", "curly_bracket", "contains {"),
+    ],
+)
+def test_c4_page_rule_details_say_what_the_page_contains(tail, rule, detail):
+    assert drop_detail(C4Quality(), PRIDE + "\n\n" + tail) == (f"c4_quality:{rule}", detail)
+
+
+def test_c4_bad_words_detail_counts_the_matches(tmp_path):
+    words = tmp_path / "bad_words.txt"
+    words.write_text("scumbag\nfraud\n", encoding="utf-8")
+    page = PRIDE + "\n\nThe seller was a total scumbag and a fraud, reviewers said."
+    assert drop_detail(C4Quality(bad_words_file=str(words)), page) == (
+        "c4_quality:bad_words",
+        "contains 2 bad words",
+    )
+
+
+def test_fineweb_inclusive_bound_reads_at_or_below():
+    lines = prose_lines(25)
+    at_limit = [line if i < 3 else line.rstrip(".") for i, line in enumerate(lines)]
+    assert drop_detail(FineWebQuality(), "\n".join(at_limit)) == (
+        "fineweb_quality:terminal_punct_lines",
+        "terminal_punct_lines 0.12 <= 0.12",
+    )
+
+
+def test_fineweb_duplicate_line_detail_reads_at_or_above():
+    lines = prose_lines(20)
+    page = "\n".join(lines + lines[:3])
+    reason, detail = drop_detail(FineWebQuality(), page)
+    value = signals(FineWebQuality(), page)["dup_line_chars"]
+    assert reason == "fineweb_quality:dup_line_chars"
+    assert detail == f"dup_line_chars {value:.2f} >= 0.10"

@@ -3,8 +3,9 @@
 Each filter measures its signals into ``doc.meta[<stage name>]`` first (rounded to 4
 decimals) and then decides on exactly those numbers, so a report or a user re-applying a
 threshold to the stored meta gets the same decision. A failed rule drops the document with
-the rule's name as reason (``gopher_quality:mean_word_length``). Every threshold is a named
-parameter and ``None`` (``False`` for on/off rules) disables it.
+the rule's name as reason (``gopher_quality:mean_word_length``) and the stored value against
+the threshold as detail (``mean_word_length 2.1 < 3.0``, in rejects/). Every threshold is a
+named parameter and ``None`` (``False`` for on/off rules) disables it.
 
 Languages written without spaces (Chinese, Japanese, Thai, ...): word-based rules are
 skipped for them, never applied to a meaningless word split. The document's meta then says
@@ -35,7 +36,7 @@ from cleanpipe.stages._text import (
     ratio,
     text_view,
 )
-from cleanpipe.stages.base import Filter, register
+from cleanpipe.stages.base import Drop, Filter, Verdict, register
 
 #: Rae et al. (2021), appendix A.1.1: the stop-word rule's list.
 GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
@@ -69,15 +70,16 @@ class SignalFilter(Filter):
     def report_extra(self) -> dict[str, int]:
         return dict(sorted(self.notes.items()))
 
-    def check(self, doc: Document) -> str | None:
+    def check(self, doc: Document) -> Drop | None:
         return self.decide(doc, self.measure(doc))
 
-    def process_batch(self, docs: list[Document]) -> list[str | None]:
+    def process_batch(self, docs: list[Document]) -> list[Verdict]:
         signals = self.measure_batch(docs)
         return [self.decide(doc, s) for doc, s in zip(docs, signals, strict=True)]
 
-    def decide(self, doc: Document, signals: dict[str, Any]) -> str | None:
-        """Record ``signals`` in ``doc.meta``, then apply the rules to exactly those."""
+    def decide(self, doc: Document, signals: dict[str, Any]) -> Drop | None:
+        """Record ``signals`` in ``doc.meta``, then apply the rules to exactly those: the
+        first failed rule, its detail showing the stored value against the threshold."""
         doc.meta[self.name] = signals
         return self.rules_for(signals).first_failure(signals)
 
@@ -396,9 +398,14 @@ class C4Quality(SignalFilter):
             self.bad_words_anywhere = re.compile(words)
         self.rules = Rules(
             [
-                ("lorem_ipsum", ABOVE, 0 if lorem_ipsum else None),
-                ("curly_bracket", ABOVE, 0 if curly_bracket else None),
-                ("bad_words", ABOVE, 0 if self.bad_words is not None else None),
+                ("lorem_ipsum", ABOVE, 0 if lorem_ipsum else None, "contains lorem ipsum"),
+                ("curly_bracket", ABOVE, 0 if curly_bracket else None, "contains {{"),
+                (
+                    "bad_words",
+                    ABOVE,
+                    0 if self.bad_words is not None else None,
+                    "contains {bad_words} bad words",
+                ),
                 ("sentences", BELOW, min_sentences),
             ]
         )
@@ -429,6 +436,16 @@ class C4Quality(SignalFilter):
         if changed and not self.annotate_only:
             doc.text = "\n".join(kept)
         return signals
+
+    def decide(self, doc: Document, signals: dict[str, Any]) -> Drop | None:
+        """As :meth:`SignalFilter.decide`; a page short of sentences also says how many of
+        its lines the line rules removed (``sentences 1 < 3, 9 of 11 lines removed``)."""
+        drop = super().decide(doc, signals)
+        if drop is not None and drop.rule == "sentences" and signals["lines_removed"]:
+            removed = sum(signals["lines_removed"].values())
+            lines = signals["lines"]
+            drop = Drop(drop.rule, f"{drop.detail}, {removed} of {lines} lines removed")
+        return drop
 
     def _clean_lines(
         self, raw_lines: list[str], *, end_marks: tuple[str, ...], words_ok: bool, punctuation: bool
