@@ -85,3 +85,21 @@ def test_annotate_only_records_and_drops_nothing() -> None:
 def test_missing_model_path_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="lid.176"):
         LanguageID(model_path=str(tmp_path / "nope.bin"))
+
+
+def test_language_drop_detail_shows_language_score_and_wanted_ones() -> None:
+    stage = LanguageID(languages=["en", "fr"])
+    seen: list[str] = []
+    stage.on_drop = lambda doc, reason, detail="": seen.append(detail)
+    doc = Document(id="de", text=UDHR_ARTICLE_1["de"])
+    list(stage([doc]))
+    assert seen == [f"lang de ({doc.meta['lang_score']:.2f}) not in [en, fr]"]
+
+
+def test_low_score_detail_shows_the_stored_score_against_min_score() -> None:
+    stage = LanguageID(min_score=0.99)
+    seen: list[str] = []
+    stage.on_drop = lambda doc, reason, detail="": seen.append(detail)
+    mixed = Document(id="mix", text="Hello Bonjour Hallo Hola Ciao mundo world Welt")
+    list(stage([mixed]))
+    assert seen == [f"lang_score {mixed.meta['lang_score']:.2f} < 0.99"]

@@ -84,3 +84,11 @@ def test_skipping_ftfy_never_changes_the_result() -> None:
         tidy = Normalize(tidy_whitespace=False)
         assert tidy.normalize_text(text) == ftfy.fix_text(text, tidy._ftfy_config)
     assert stage.normalize_text("caf\u00c3\u00a9") == "café"
+
+
+def test_a_drop_for_blank_text_says_so() -> None:
+    stage = Normalize()
+    seen: list[tuple[str, str]] = []
+    stage.on_drop = lambda doc, reason, detail="": seen.append((reason, detail))
+    list(stage([Document("c", " \n\t ")]))
+    assert seen == [("normalize:empty", "blank text")]

@@ -568,6 +568,15 @@ def test_max_hits_drops_documents_with_too_much_pii() -> None:
     assert stage.stats.dropped == Counter({"pii:too_many_pii": 1})
 
 
+def test_max_hits_drop_detail_counts_hits_by_kind_against_the_limit() -> None:
+    stage = PIIScrubber(max_hits=2)
+    seen: list[tuple[str, str]] = []
+    stage.on_drop = lambda doc, reason, detail="": seen.append((reason, detail))
+    text = "Mail jane@example.org or joe@example.org, or call (555) 123-4567 after six."
+    assert list(stage([Document("a", text)])) == []
+    assert seen == [("pii:too_many_pii", "pii hits 3 > 2 (email 2, phone 1)")]
+
+
 def test_annotate_only_counts_without_changing_or_dropping() -> None:
     stage = PIIScrubber(max_hits=0, annotate_only=True)
     doc = Document("a", "Mail jane@example.org")

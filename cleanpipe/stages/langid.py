@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cleanpipe.document import Document
-from cleanpipe.stages.base import Filter, register
+from cleanpipe.stages._text import BELOW, describe_failure, format_against
+from cleanpipe.stages.base import Drop, Filter, Verdict, register
 
 #: environment variable naming a model file to use instead of the bundled ``lid.176.ftz``.
 MODEL_ENV = "CLEANPIPE_LID_MODEL"
@@ -64,6 +65,9 @@ class LanguageID(Filter):
     ``CLEANPIPE_LID_MODEL`` environment variable) points at another, e.g. the full
     ``lid.176.bin``. Only the first ``max_chars`` characters are read: the prediction is
     stable long before that, and a 50 MB document must not stall a worker.
+
+    A dropped document's detail shows the stored language and score against the wanted
+    ones: ``lang de (0.98) not in [en]``, ``lang_score 0.41 < 0.65``.
     """
 
     batch_size = 512
@@ -102,15 +106,21 @@ class LanguageID(Filter):
                 results.append(("unknown", 0.0))
         return results
 
-    def process_batch(self, docs: list[Document]) -> list[str | None]:
-        rules: list[str | None] = []
+    def process_batch(self, docs: list[Document]) -> list[Verdict]:
+        verdicts: list[Verdict] = []
         for doc, (lang, score) in zip(docs, self.predict([d.text for d in docs]), strict=True):
             doc.meta["lang"] = lang
-            doc.meta["lang_score"] = round(score, 4)
+            doc.meta["lang_score"] = stored = round(score, 4)
             if self.languages is not None and lang not in self.languages:
-                rules.append("language")
+                verdicts.append(Drop("language", self._language_detail(lang, stored)))
             elif score < self.min_score:
-                rules.append("low_score")
+                detail = describe_failure("lang_score", stored, BELOW, self.min_score)
+                verdicts.append(Drop("low_score", detail))
             else:
-                rules.append(None)
-        return rules
+                verdicts.append(None)
+        return verdicts
+
+    def _language_detail(self, lang: str, score: float) -> str:
+        wanted = ", ".join(sorted(self.languages or ()))
+        shown, _ = format_against(score, self.min_score)
+        return f"lang {lang} ({shown}) not in [{wanted}]"
