@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,8 @@ import pytest
 
 from cleanpipe.config import ConfigError, load_config
 from tests.conftest import ENGLISH
+
+REPO = Path(__file__).resolve().parent.parent
 
 # The README's example stage, as a user writes it in a file beside their config.
 MIN_CHARS = '''\
@@ -250,3 +253,17 @@ def test_stage_registered_in_main_fails_with_a_clear_message_not_a_key_error(
         "which worker processes cannot import: move the class into a module"
     ) in proc.stderr
     assert "`plugins: [my_stages]`" in proc.stderr
+
+
+def test_the_readme_plugin_example_runs_from_the_cli(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (stage,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "min_chars" in b]
+    section = readme[readme.index("### Custom stages from the command line") :]
+    config = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "my_stages.py").write_text(stage)
+    (tmp_path / "my.yaml").write_text(config)
+    out = tmp_path / "out"
+    done = cli("run", str(tmp_path / "my.yaml"), "-o", str(out), "-w", "2", "-q", cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    dropped = json.loads((out / "report.json").read_text())["sources"]["web"]["dropped"]
+    assert dropped.get("min_chars:too_short", 0) > 0
