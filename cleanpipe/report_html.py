@@ -8,40 +8,54 @@ the shared logic (what a funnel row or a warning is) come from ``cleanpipe.repor
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from cleanpipe.report_render import (
     _MUENNIGHOFF,
     ACCOUNTING_NOTE,
+    CLUSTER_HEAD,
     EPOCH_WARNING,
     EXAMPLES_NOTE,
     FUNNEL_HEAD,
     MIXTURE_HEAD,
     Report,
     _accounting,
+    _accounting_columns,
+    _accounting_counts,
     _accounting_ok,
-    _cluster_rows,
+    _accounting_problems,
+    _cluster,
     _dedup_key_header,
+    _dedup_off,
     _dedup_parts,
     _destinations,
     _epoch_warning,
     _examples,
+    _failed,
     _finite,
     _fmt,
     _funnel,
+    _funnel_note,
+    _funnel_numbers,
+    _has_mixture,
     _identity,
     _int,
     _label,
     _language_rows,
     _languages,
+    _map,
     _mixture_rows,
+    _notes,
     _num,
+    _opt_num,
     _pct,
     _pii,
+    _reason_order,
     _reasons_text,
-    _removed,
     _shard_rows,
+    _short_reason,
     _signal_stats,
     _signals,
     _sources,
@@ -76,6 +90,55 @@ _CHAR_W = 6.8  # rough width of one 12 px character, to size label columns
 
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
+
+
+def _oklch_hex(lightness: float, chroma: float, hue: float) -> str:
+    """An OKLCH colour (Ottosson 2020) as sRGB hex; chroma is lowered until it is in gamut."""
+    while True:
+        a, b = chroma * math.cos(math.radians(hue)), chroma * math.sin(math.radians(hue))
+        l_ = (lightness + 0.3963377774 * a + 0.2158037573 * b) ** 3
+        m_ = (lightness - 0.1055613458 * a - 0.0638541728 * b) ** 3
+        s_ = (lightness - 0.0894841775 * a - 1.2914855480 * b) ** 3
+        rgb = (
+            4.0767416621 * l_ - 3.3077115913 * m_ + 0.2309699292 * s_,
+            -1.2684380046 * l_ + 2.6097574011 * m_ - 0.3413193965 * s_,
+            -0.0041960863 * l_ - 0.7034186147 * m_ + 1.7076147010 * s_,
+        )
+        if all(-1e-4 <= c <= 1 + 1e-4 for c in rgb) or chroma <= 0:
+            break
+        chroma = max(0.0, chroma - 0.005)
+    out = []
+    for c in rgb:
+        c = min(max(c, 0.0), 1.0)
+        c = 12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+        out.append(round(c * 255))
+    return "#{:02x}{:02x}{:02x}".format(*out)
+
+
+_LIGHTNESS = (0.50, 0.72, 0.61)
+"""OKLCH lightness of successive drop-reason colours: neighbours differ in lightness too."""
+_KEPT_HUE = 153.6
+"""OKLCH hue of the kept green (#3d8b5a): reason colours keep clear of it (±_KEPT_GAP°)."""
+_KEPT_GAP = 40.0
+
+
+def distinct_colors(n: int) -> list[str]:
+    """``n`` colours that differ from each other and from the kept green, the same for the
+    same ``n``: hues evenly spaced (clear of the kept green's hue) and lightness alternating
+    between three levels, so that neighbours differ in both."""
+    span = 360.0 - 2 * _KEPT_GAP
+    out = []
+    for i in range(n):
+        hue = (_KEPT_HUE + _KEPT_GAP + span * (i + 0.5) / max(n, 1)) % 360.0
+        out.append(_oklch_hex(_LIGHTNESS[i % len(_LIGHTNESS)], 0.15, hue))
+    return out
+
+
+def _ink(color: str) -> str:
+    """Text colour readable on ``color`` (a #rrggbb fill): white on dark, near-black on light."""
+    r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    lum = 0.2126 * r**2.2 + 0.7152 * g**2.2 + 0.0722 * b**2.2
+    return "#ffffff" if lum < 0.3 else "#1d232a"
 
 
 def _label_width(labels: Iterable[str], cap: int = 240) -> int:
@@ -142,19 +205,20 @@ def svg_bar_chart(
 
 
 def svg_paired_bars(
-    rows: Sequence[tuple[str, float, float]],
+    rows: Sequence[tuple[str, float | None, float | None]],
     *,
     label: str,
     names: tuple[str, str] = ("target", "achieved"),
     width: int = 560,
     fmt: Callable[[float], str] = _pct,
 ) -> str:
-    """Two thin bars per row (e.g. target and achieved share), with a legend on top."""
+    """Two thin bars per row (e.g. target and achieved share), with a legend on top; a value
+    of None draws no bar (a dash)."""
     bar_h, gap, top = 11, 10, 24
     label_w = _label_width(r[0] for r in rows)
     value_w = 70
     plot_w = width - label_w - value_w
-    scale = max([max(a, b) for _, a, b in rows] + [0]) or 1.0
+    scale = max([v for _, a, b in rows for v in (a, b) if v is not None] + [0]) or 1.0
     height = top + len(rows) * (2 * bar_h + 2 + gap)
     parts = [
         _rect(label_w, 4, 12, 12, _TARGET),
@@ -167,6 +231,9 @@ def svg_paired_bars(
         parts.append(_text(label_w - 8, y + bar_h + 5, name, "end"))
         for j, (value, fill, what) in enumerate(((a, _TARGET, names[0]), (b, _ACHIEVED, names[1]))):
             yy = y + j * (bar_h + 2)
+            if value is None:
+                parts.append(_text(label_w + 4, yy + 10, "–", cls="v small"))
+                continue
             w = plot_w * max(value, 0) / scale
             parts.append(_rect(label_w, yy, w, bar_h, fill, f"{name} {what}: {fmt(value)}"))
             parts.append(_text(label_w + w + 4, yy + 10, fmt(value), cls="v small"))
@@ -179,9 +246,11 @@ def svg_stacked_bars(
     label: str,
     colors: Mapping[str, str],
     width: int = 1000,
+    legend: bool = True,
 ) -> str:
     """One 100 % bar per row, split into named segments (share of the row total), with the
-    percentage inside wide segments, a tooltip per segment and a legend below."""
+    percentage inside wide segments, a tooltip per segment and (unless ``legend`` is false,
+    when the page draws its own) a legend below."""
     bar_h, gap = 22, 8
     label_w = _label_width(r[0] for r in rows)
     total_w = 90
@@ -201,13 +270,17 @@ def svg_stacked_bars(
             w = plot_w * value / total
             share = value / total
             tip = f"{name} · {seg}: {value:,.0f} ({share:.1%})"
-            parts.append(_rect(x, y, w, bar_h, colors.get(seg, _BAR), tip))
+            fill = colors.get(seg, _BAR)
+            parts.append(_rect(x, y, w, bar_h, fill, tip))
             if w >= 44:
-                parts.append(_text(x + w / 2, y + 15, f"{share:.0%}", "middle", "in"))
+                label_text = _text(x + w / 2, y + 15, f"{share:.0%}", "middle", "in")
+                parts.append(label_text.replace("<text ", f'<text style="fill:{_ink(fill)}" ', 1))
             x += w
         parts.append(_text(label_w + plot_w + 6, y + 15, f"{total:,.0f}", cls="v"))
     # legend, wrapped over as many lines as it needs
     y = 4 + len(rows) * (bar_h + gap) + 6
+    if not legend:
+        return _svg(width, y - 6, "".join(parts), label)
     x = float(label_w)
     for seg in seen:
         item_w = 22 + len(seg) * _CHAR_W + 14
@@ -305,7 +378,7 @@ _CSS = f"""
 :root{{--fg:#1d232a;--muted:#5f6b76;--line:#d9dee3;--soft:#f4f6f8;--ok:#1e7b3c;--bad:#b3261e}}
 *{{box-sizing:border-box}}
 body{{margin:0;color:var(--fg);background:#fff;font:14px/1.45 {_SANS}}}
-main{{max-width:1180px;margin:0 auto;padding:24px 32px 56px}}
+main{{max-width:1340px;margin:0 auto;padding:24px 32px 56px}}
 h1{{font-size:26px;margin:0}}
 h2{{font-size:20px;margin:36px 0 6px;padding-bottom:4px;border-bottom:2px solid var(--line)}}
 h3{{font-size:15px;margin:18px 0 6px}}
@@ -323,21 +396,31 @@ nav.toc a{{color:#1f5fa8;text-decoration:none;margin-right:14px;white-space:nowr
 .badge{{display:inline-block;padding:1px 9px;border-radius:999px;font-size:12px;
  font-weight:700;color:#fff;letter-spacing:.03em;vertical-align:1px}}
 .badge.ok{{background:var(--ok)}} .badge.bad{{background:var(--bad)}}
+.badge.na{{background:var(--muted)}}
+.failed{{border:2px solid var(--bad);background:#fdecea;padding:10px 14px;margin:14px 0;
+ border-radius:6px;font-size:15px;overflow-wrap:anywhere}}
 .warn{{border-left:4px solid #d98e04;background:#fff5dc;padding:7px 12px;margin:6px 0;
  border-radius:0 4px 4px 0}}
 .warn.bad{{border-color:var(--bad);background:#fdecea}}
+.warn.info{{border-color:#1f5fa8;background:#eaf2fb}}
+.warn ul{{margin:4px 0 0;padding-left:20px}}
 table{{border-collapse:collapse;margin:6px 0 10px;font-variant-numeric:tabular-nums}}
 th,td{{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;
- vertical-align:top}}
-th{{background:var(--soft);font-weight:600;font-size:13px}}
-td.n,th.n{{text-align:right;white-space:nowrap}}
-tr.bad td{{background:#fdecea}}
+ vertical-align:top;overflow-wrap:anywhere}}
+th{{background:var(--soft);font-weight:600;font-size:13px;overflow-wrap:normal}}
+td.n,th.n{{text-align:right}} td.n{{white-space:nowrap}}
+tr.bad td{{background:#fdecea}} tr.kept td{{background:#eef7f0}}
 .sw{{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}}
 .card{{border:1px solid var(--line);border-radius:6px;padding:10px 16px 8px;margin:12px 0;
  break-inside:avoid}}
 .card h3{{margin-top:4px}}
-.split{{display:grid;grid-template-columns:minmax(0,1fr) 280px;gap:8px 24px;
+.split{{display:grid;grid-template-columns:minmax(0,1fr) 280px;gap:8px 20px;
  align-items:start}}
+.split>div{{min-width:0;overflow-x:auto}}
+.legend{{display:flex;flex-wrap:wrap;gap:4px 18px;margin:2px 0 12px;font-size:12.5px}}
+.legend .lg{{display:flex;flex-wrap:wrap;gap:2px 10px;align-items:center}}
+.legend b{{font-weight:600;margin-right:2px}} .legend .li{{white-space:nowrap}}
+.rs,.split td:first-child{{white-space:nowrap}}
 .pair{{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:8px 32px}}
 .hists{{display:flex;flex-wrap:wrap;gap:10px 18px}}
 .hist{{font-size:12px}} .hist .t{{font-weight:600}} .hist .s{{color:var(--muted)}}
@@ -350,13 +433,12 @@ tr.bad td{{background:#fdecea}}
 .ex pre{{margin:0;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere;
  font:12px/1.4 {_MONO}}}
 svg.chart{{display:block;max-width:100%;height:auto;margin:6px 0}}
-.split>div{{min-width:0;overflow-x:auto}}
 .split table{{font-size:13px}} .split th,.split td{{padding:3px 6px}}
 svg.chart text{{font-size:12px;fill:#1d232a}}
 svg.chart text.v{{fill:#3b4650}} svg.chart text.small{{font-size:10.5px;fill:#5f6b76}}
 svg.chart text.in{{fill:#fff;font-size:11px;font-weight:600}}
 svg.chart text.warn{{fill:#c0392b}}
-@media (max-width:900px){{.split,.pair{{grid-template-columns:1fr}}
+@media (max-width:1100px){{.split,.pair{{grid-template-columns:1fr}}
  .exgrid{{grid-template-columns:1fr}}}}
 @media print{{
  main{{max-width:none;padding:0}} nav.toc{{display:none}}
@@ -392,7 +474,9 @@ def _table(
     return "".join(out)
 
 
-def _badge(ok: bool) -> str:
+def _badge(ok: bool | None) -> str:
+    if ok is None:
+        return '<span class="badge na">INCOMPLETE</span>'
     return '<span class="badge ok">OK</span>' if ok else '<span class="badge bad">MISMATCH</span>'
 
 
@@ -400,11 +484,24 @@ def _swatch(color: str) -> str:
     return f'<span class="sw" style="background:{color}"></span>'
 
 
+_DEDUP_GREYS = ("#8d99a6", "#5f6b76", "#b4bcc5", "#46505a")
+
+
 def _reason_colors(report: Report) -> dict[str, str]:
-    """One colour per drop reason, the same in every chart and table of the page."""
-    reasons = sorted({r for src in _sources(report).values() for r in src.get("dropped") or {}})
-    colors = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(reasons)}
-    colors.update({"kept": _KEPT, "dedup:duplicate": _DUP, "dedup:exact": _DUP})
+    """One colour per drop reason, the same in every chart and table of the page and
+    different from every other reason's (``distinct_colors``), assigned in pipeline order;
+    greys for duplicates, green for kept."""
+    reasons = _reason_order(report)
+    rules = [r for r in reasons if not r.startswith("dedup:")]
+    colors = dict(zip(rules, distinct_colors(len(rules)), strict=True))
+    dedup = [r for r in reasons if r.startswith("dedup:")]
+    for extra in ("dedup:exact", "dedup:near"):
+        if extra not in dedup:
+            dedup.append(extra)
+    colors.update(
+        {r: _DEDUP_GREYS[i % len(_DEDUP_GREYS)] for i, r in enumerate(sorted(set(dedup)))}
+    )
+    colors.update({"kept": _KEPT, "dedup:duplicate": _DUP})
     return colors
 
 
@@ -414,46 +511,113 @@ def _html_header(report: Report) -> str:
     cards = "".join(
         f'<div class="kpi"><div class="k">{k}</div><div class="v">{v}</div></div>' for k, v in kpis
     )
+    error = _failed(report)
+    failed = (
+        '<div class="failed" role="alert"><strong>Run failed.</strong> '
+        f'<span class="mono">{_e(error)}</span><br><span class="muted">Below is what the run '
+        "got to before it failed; a dash marks a number it did not get to.</span></div>"
+        if error is not None
+        else ""
+    )
     warnings = "".join(f'<div class="warn">{_e(w)}</div>' for w in _warnings(report))
+    notes = "".join(f'<div class="warn info">{_e(n)}</div>' for n in _notes(report))
     return (
-        "<header><h1>cleanpipe run report</h1>"
-        f'<p class="muted">{_e(_subtitle(report))}</p>'
-        f'<div class="kpis">{cards}</div>{warnings}</header>'
+        "<header><h1>cleanpipe run report"
+        + (' <span class="badge bad">FAILED</span>' if error is not None else "")
+        + f'</h1><p class="muted">{_e(_subtitle(report))}</p>{failed}'
+        f'<div class="kpis">{cards}</div>{warnings}{notes}</header>'
+    )
+
+
+def _reason_cell(step: str, dropped: Mapping[str, int], colors: Mapping[str, str]) -> str:
+    """A step's drop reasons, each with its colour swatch and count; the step's own name is
+    left off the rule (the row says it; the full name is the tooltip)."""
+    return "<br>".join(
+        f'<span class="rs" title="{_e(k)}">{_swatch(colors.get(k, _BAR))}'
+        f"<code>{_e(_short_reason(k, step))}</code> {v:,}</span>"
+        for k, v in dropped.items()
+        if v
     )
 
 
 def _funnel_card(name: str, src: Mapping[str, Any], colors: Mapping[str, str]) -> str:
     steps = _funnel(src)
-    n_in = steps[0].docs or 1
     any_modified = any(st.modified for st in steps)
     rows = []
-    for st in steps:
-        reasons = "<br>".join(
-            f'<span class="nw">{_swatch(colors.get(k, _BAR))}<code>{_e(k)}</code> {v:,}</span>'
-            for k, v in st.dropped.items()
-            if v
-        )
+    for st, numbers in zip(steps, _funnel_numbers(steps), strict=True):
+        reasons = _reason_cell(st.step, st.dropped, colors)
         if any(st.would_drop.values()):
             would = _e(_reasons_text(st.would_drop))
             reasons += ("<br>" if reasons else "") + (
                 f'<span class="muted">would drop (annotate only): {would}</span>'
             )
-        row = [st.step, f"{st.docs:,}", _removed(st.removed), f"{st.docs / n_in:.1%}", reasons]
+        row = [st.step, *numbers, reasons]
         if any_modified:
             row.append(f"{st.modified:,}" if st.modified else "")
         row.append(f"{st.seconds:.2f}" if isinstance(st.seconds, int | float) else "")
         rows.append(row)
     head = [*FUNNEL_HEAD, *(["modified"] if any_modified else []), "seconds"]
-    chart = svg_bar_chart(
-        [(st.step, st.docs) for st in steps],
-        label=f"{name}: documents after each step",
-        width=280,
-        colors=[_KEPT if i == len(steps) - 1 else _BAR for i in range(len(steps))],
-    )
-    table = _table(head, rows, numeric=[1, 2, 3, *range(5, len(head))], raw=[4])
+    reasons_at = len(FUNNEL_HEAD) - 1
+    n_in = steps[0].docs
+    chars_read = next((st.chars for st in steps if st.chars is not None), None)
+    if chars_read:
+        chart = svg_paired_bars(
+            [
+                (
+                    st.step,
+                    st.docs / n_in if n_in else 0.0,
+                    st.chars / chars_read if st.chars is not None else None,
+                )
+                for st in steps
+            ],
+            label=f"{name}: documents and characters left after each step",
+            names=("docs", "chars"),
+            width=280,
+        )
+    else:
+        chart = svg_bar_chart(
+            [(st.step, st.docs) for st in steps],
+            label=f"{name}: documents after each step",
+            width=280,
+            colors=[_KEPT if i == len(steps) - 1 else _BAR for i in range(len(steps))],
+        )
+    numeric = [*range(1, reasons_at), *range(reasons_at + 1, len(head))]
+    table = _table(head, rows, numeric=numeric, raw=[reasons_at])
+    note = _funnel_note(src)
     return (
         f'<div class="card" id="funnel-{_e(name)}"><h3>{_e(name)}</h3>'
-        f'<div class="split"><div>{table}</div><div>{chart}</div></div></div>'
+        f'<div class="split"><div>{table}'
+        + (f'<p class="note">{_e(note)}</p>' if note else "")
+        + f"</div><div>{chart}</div></div></div>"
+    )
+
+
+def _legend(report: Report, colors: Mapping[str, str]) -> str:
+    """The colours of the funnel chart, grouped by stage in pipeline order."""
+    counts: dict[str, int] = {}
+    for src in _sources(report).values():
+        for reason, n in _destinations(src):
+            counts[reason] = counts.get(reason, 0) + n
+    order = ["kept", *(r for r in _reason_order(report) if counts.get(r))]
+    order += [r for r in counts if r not in order and counts[r]]
+    groups: list[tuple[str, list[str]]] = []
+    for reason in order:
+        stage, _, rule = reason.partition(":")
+        if not rule:
+            stage, rule = "", reason
+        if not groups or groups[-1][0] != stage:
+            groups.append((stage, []))
+        groups[-1][1].append(
+            f'<span class="li" title="{_e(reason)}">{_swatch(colors.get(reason, _BAR))}'
+            f"{_e(rule)}</span>"
+        )
+    return (
+        '<div class="legend" aria-label="legend">'
+        + "".join(
+            f'<div class="lg">{f"<b>{_e(stage)}</b>" if stage else ""}{"".join(items)}</div>'
+            for stage, items in groups
+        )
+        + "</div>"
     )
 
 
@@ -463,19 +627,27 @@ def _html_funnel(report: Report, colors: Mapping[str, str]) -> str:
         [(name, _destinations(src)) for name, src in sources.items()],
         label="Where each source's input documents went",
         colors=colors,
+        legend=False,
     )
     cards = "".join(_funnel_card(name, src, colors) for name, src in sources.items())
     return (
         '<section id="funnel"><h2>Funnel: what happened to the documents</h2>'
         '<p class="note">Share of each source\'s input documents that was kept, dropped (by '
-        "reason) or removed as a duplicate; the number is the input count. Hover a segment "
-        f"for its count. Below, documents after each step, per source.</p>{overview}{cards}"
-        "</section>"
+        "reason, in pipeline order) or removed as a duplicate; the number is the input count. "
+        "Each reason has its own colour; hover a segment for its count. Below, per source, "
+        "documents, characters and tokens after each step; <em>chars kept</em> is the share "
+        f"of the characters read that is left.</p>{overview}"
+        f"{_legend(report, colors)}{cards}</section>"
     )
 
 
 def _html_mixture(report: Report) -> str:
     sources = _sources(report)
+    if not _has_mixture(report):
+        return (
+            '<section id="mixture"><h2>Mixture: target vs achieved</h2>'
+            '<p class="muted">The run did not get as far as planning the mixture.</p></section>'
+        )
     warnings = "".join(
         f'<div class="warn bad"><strong>Epoch warning.</strong> {_e(w)}</div>'
         for w in (_epoch_warning(name, src) for name, src in sources.items())
@@ -483,7 +655,7 @@ def _html_mixture(report: Report) -> str:
     )
     shares = svg_paired_bars(
         [
-            (name, _num(src.get("target_share")), _num(src.get("achieved_share")))
+            (name, _opt_num(src.get("target_share")), _opt_num(src.get("achieved_share")))
             for name, src in sources.items()
         ],
         label="Target vs achieved share per source",
@@ -583,11 +755,11 @@ def _html_pii(report: Report) -> str:
 
 
 def _html_dedup(report: Report) -> str:
-    dedup = report.get("dedup") or {}
+    dedup = _map(report, "dedup")
     if not dedup.get("enabled"):
         return (
             '<section id="dedup"><h2>Deduplication</h2>'
-            '<p class="muted">Deduplication was off for this run.</p></section>'
+            f'<p class="muted">{_e(_dedup_off(report))}</p></section>'
         )
     scalars, tables, examples, other = _dedup_parts(dedup)
     out = ['<section id="dedup"><h2>Deduplication</h2>']
@@ -605,11 +777,20 @@ def _html_dedup(report: Report) -> str:
             f'<div class="row"><div>{table}</div><div>{chart}</div></div></div>'
         )
     if examples:
-        out.append("<h3>Example clusters</h3>")
-        for i, cluster in enumerate(examples, 1):
-            members = _cluster_rows(cluster)
-            out.append(f'<p class="muted">cluster {i} · {len(members)} documents</p>')
-            out.append(_table(["id", "source", "text (start)"], members))
+        out.append(
+            '<h3>Example clusters</h3><p class="note">One document of each cluster is kept '
+            "(marked, listed first); the others are removed as its duplicates.</p>"
+        )
+        for i, raw in enumerate(examples, 1):
+            cluster = _cluster(raw)
+            out.append(f'<p class="muted">cluster {i} · {_e(cluster.caption)}</p>')
+            rows = [
+                ['<span class="badge ok">kept</span>' if r[0] == "kept" else _e(r[0])]
+                + [_e(c) for c in r[1:]]
+                for r in cluster.rows
+            ]
+            classes = ["kept" if r[0] == "kept" else "" for r in cluster.rows]
+            out.append(_table(CLUSTER_HEAD, rows, row_classes=classes, raw=range(4)))
     out += [f"<pre>{_e(line)}</pre>" for line in other]
     out.append("</section>")
     return "".join(out)
@@ -643,23 +824,33 @@ def _html_examples(report: Report, colors: Mapping[str, str]) -> str:
 
 
 def _html_accounting(report: Report) -> str:
-    rows, classes = [], []
+    columns = _accounting_columns(report)
+    rows, classes, problems = [], [], []
     for name, src in _sources(report).items():
-        n_in, kept, dropped, dups, ok = _accounting(src)
+        counts = _accounting_counts(src)
+        ok = _accounting(src)[4]
         identity = f'<span class="mono">{_e(_identity(src))}</span>'
-        rows.append([name, f"{n_in:,}", f"{kept:,}", f"{dropped:,}", f"{dups:,}", identity])
-        rows[-1].append(_badge(ok))
+        rows.append([_e(name), *(_e(_int(counts[k])) for k, _ in columns), identity, _badge(ok)])
         classes.append("" if ok else "bad")
+        problems += [
+            f"<li><strong>{_e(name)}:</strong> {_e(p)}</li>" for p in _accounting_problems(src)
+        ]
+    head = ["source", *(label for _, label in columns), "identity", ""]
     table = _table(
-        ["source", "input", "kept", "dropped", "duplicates", "identity", ""],
+        head,
         rows,
-        numeric=[1, 2, 3, 4],
+        numeric=range(1, len(columns) + 1),
         row_classes=classes,
-        raw=[5, 6],
+        raw=range(len(head)),
+    )
+    found = (
+        f'<div class="warn bad"><strong>Problems found</strong><ul>{"".join(problems)}</ul></div>'
     )
     return (
         '<section id="accounting"><h2>Accounting</h2>'
-        f'<p class="note">{_e(ACCOUNTING_NOTE)}</p>{table}</section>'
+        f'<p class="note">{_e(ACCOUNTING_NOTE)}</p>{table}'
+        + (found if problems else "")
+        + "</section>"
     )
 
 

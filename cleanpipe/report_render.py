@@ -16,16 +16,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-EPOCH_WARNING = 4.0
-"""Repeating a source more often than this costs quality (Muennighoff et al. 2023)."""
+from cleanpipe.mixture import EPOCH_WARNING  # Muennighoff et al. 2023: above it, warn
+
 SHARE_WARNING = 0.01
 """Achieved share this far (absolute) from the target share is worth a warning."""
 EXAMPLE_CHARS = 300
 TOP_LANGUAGES = 6
+COMPARE_METRIC_WIDTH = 42
+"""Metric names up to this long stay on one line in ``--compare`` (room for the numbers
+of an 80-column terminal: the longest drop reasons of the built-in stages fit)."""
 
 _MUENNIGHOFF = (
     "Muennighoff et al. 2023 (“Scaling Data-Constrained Language Models”) find that up to "
@@ -49,22 +53,63 @@ class _Step:
     modified: int | None = None
     seconds: float | None = None
     would_drop: dict[str, int] = field(default_factory=dict)
+    chars: int | None = None
+    tokens: int | None = None
+
+
+def _get(data: Any, *path: str, default: Any = None) -> Any:
+    """``data[path[0]][path[1]]...``, or ``default`` where a level is missing, None or not a
+    mapping: how every renderer reads an optional field (older and failed runs lack some)."""
+    for key in path:
+        if not isinstance(data, Mapping):
+            return default
+        data = data.get(key)
+        if data is None:
+            return default
+    return data
+
+
+def _map(data: Any, *path: str) -> Mapping[str, Any]:
+    """The mapping at ``path`` (see ``_get``), or {} when it is missing or not a mapping."""
+    value = _get(data, *path)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(data: Any, *path: str) -> list[Any]:
+    """The list at ``path`` (see ``_get``), or [] when it is missing or not a list."""
+    value = _get(data, *path)
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def _sources(report: Report) -> dict[str, dict[str, Any]]:
-    return dict(report.get("sources") or {})
+    return {str(k): dict(v) for k, v in _map(report, "sources").items() if isinstance(v, Mapping)}
 
 
 def _num(value: Any, default: float = 0.0) -> float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
+def _opt_int(value: Any) -> int | None:
+    """An integer count, or None when the report does not have it."""
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else int(value)
+
+
+def _failed(report: Report) -> str | None:
+    """The error of a failed run (``status: failed``), or None for a run that finished."""
+    if _get(report, "status") != "failed":
+        return None
+    return " ".join(str(_get(report, "error", default="no error message")).split())
+
+
 def _funnel(src: Mapping[str, Any]) -> list[_Step]:
-    """Input, then documents after read, each stage and dedup (funnel of report.json)."""
-    stages = {st.get("stage"): st for st in src.get("stages") or []}
+    """Input, then documents after read, each stage and dedup (funnel of report.json), with
+    characters and (estimated) tokens after each step where the report has them."""
+    stages = {st.get("stage"): st for st in _list(src, "stages") if isinstance(st, Mapping)}
     prev = int(_num(src.get("input_docs")))
     steps = [_Step("input", prev, 0, {})]
-    for row in src.get("funnel") or []:
+    for row in _list(src, "funnel"):
+        if not isinstance(row, Mapping):
+            continue
         docs = int(_num(row.get("docs")))
         st = stages.get(row.get("step"), {})
         steps.append(
@@ -72,23 +117,81 @@ def _funnel(src: Mapping[str, Any]) -> list[_Step]:
                 step=str(row.get("step", "?")),
                 docs=docs,
                 removed=prev - docs,
-                dropped={k: int(_num(v)) for k, v in (row.get("dropped") or {}).items()},
+                dropped={k: int(_num(v)) for k, v in _map(row, "dropped").items()},
                 modified=st.get("modified"),
                 seconds=st.get("seconds"),
-                would_drop={k: int(_num(v)) for k, v in (st.get("would_drop") or {}).items()},
+                would_drop={k: int(_num(v)) for k, v in _map(st, "would_drop").items()},
+                chars=_opt_int(row.get("chars")),
+                tokens=_opt_int(row.get("tokens")),
             )
         )
         prev = docs
     return steps
 
 
+def _step_order(report: Report) -> list[str]:
+    """Every source's funnel steps merged into one pipeline order: a step first seen in one
+    source goes right after the step before it there."""
+    order: list[str] = []
+    for src in _sources(report).values():
+        before = -1
+        for row in _list(src, "funnel"):
+            step = str(_get(row, "step", default="?"))
+            if step not in order:
+                order.insert(before + 1, step)
+            before = order.index(step)
+    return order
+
+
+def _reason_order(report: Report, src: Mapping[str, Any] | None = None) -> list[str]:
+    """Drop reasons in pipeline order (the order of the stages in the funnel, then rule), of
+    one source or, without ``src``, of every source; reasons outside the funnel come last."""
+    sources = [src] if src is not None else list(_sources(report).values())
+    steps = _step_order({"sources": {str(i): s for i, s in enumerate(sources)}})
+    reasons: set[str] = set()
+    step_of: dict[str, str] = {}
+    for s in sources:
+        for row in _list(s, "funnel"):
+            for reason in _map(row, "dropped"):
+                reasons.add(str(reason))
+                step_of.setdefault(str(reason), str(_get(row, "step", default="?")))
+        reasons.update(str(r) for r in _map(s, "dropped"))
+    for reason in reasons:
+        step_of.setdefault(reason, reason.split(":", 1)[0])
+
+    def key(reason: str) -> tuple[int, str]:
+        step = step_of[reason]
+        return (steps.index(step) if step in steps else len(steps), reason)
+
+    return sorted(reasons, key=key)
+
+
+def _short_reason(reason: str, step: str) -> str:
+    """``langid:low_score`` in the row of step ``langid`` is just ``low_score``."""
+    return reason.removeprefix(f"{step}:") or reason
+
+
+ACCOUNTING_COLUMNS = (
+    ("input", "input"),
+    ("rejected", "dropped"),  # by a rule, in rejects/ (the funnel's "dropped by reason")
+    ("staged", "staged"),
+    ("duplicates", "duplicates"),
+    ("kept", "kept"),
+    ("sampled", "sampled"),
+    ("not_sampled", "not sampled"),
+    ("output_rows", "output rows"),
+)
+"""Counts of ``sources.<s>.accounting``, in the order rows flow through a run."""
+
+
 def _accounting(src: Mapping[str, Any]) -> tuple[int, int, int, int, bool]:
-    """input, kept, dropped, duplicates and whether input = kept + dropped + duplicates."""
-    acc = src.get("accounting") or {}
-    dropped_total = sum(int(_num(v)) for v in (src.get("dropped") or {}).values())
+    """input, kept, dropped, duplicates and whether the source balances (the run's own check
+    when the report has it, else input = kept + dropped + duplicates)."""
+    acc = _map(src, "accounting")
+    dropped_total = sum(int(_num(v)) for v in _map(src, "dropped").values())
     n_in = int(_num(acc.get("input", src.get("input_docs"))))
     kept = int(_num(acc.get("kept", src.get("kept_docs"))))
-    dropped = int(_num(acc.get("dropped", dropped_total)))
+    dropped = int(_num(acc.get("rejected", acc.get("dropped", dropped_total))))
     dups = int(_num(acc.get("duplicates", src.get("duplicates_removed"))))
     balanced = acc.get("balanced")
     if not isinstance(balanced, bool):
@@ -96,14 +199,39 @@ def _accounting(src: Mapping[str, Any]) -> tuple[int, int, int, int, bool]:
     return n_in, kept, dropped, dups, balanced
 
 
+def _accounting_counts(src: Mapping[str, Any]) -> dict[str, int | None]:
+    """Every count of ACCOUNTING_COLUMNS for one source, None where the report lacks it
+    (``rejected`` is ``dropped`` in older reports)."""
+    acc = _map(src, "accounting")
+    n_in, kept, dropped, dups, _ = _accounting(src)
+    out: dict[str, int | None] = {key: _opt_int(acc.get(key)) for key, _ in ACCOUNTING_COLUMNS}
+    out.update(input=n_in, kept=kept, rejected=dropped, duplicates=dups)
+    return out
+
+
+def _accounting_columns(report: Report) -> list[tuple[str, str]]:
+    """The ACCOUNTING_COLUMNS some source of the report has."""
+    counts = [_accounting_counts(src) for src in _sources(report).values()]
+    return [(k, label) for k, label in ACCOUNTING_COLUMNS if any(c[k] is not None for c in counts)]
+
+
+def _accounting_problems(src: Mapping[str, Any]) -> list[str]:
+    """What the run found wrong with a source's accounting (empty when it balances)."""
+    if _accounting(src)[4]:
+        return []
+    return [str(p) for p in _list(src, "accounting", "problems")]
+
+
 def _destinations(src: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """Where a source's input documents went: kept, each drop reason, duplicates."""
+    """Where a source's input documents went: kept, each drop reason in pipeline order,
+    duplicates."""
     _, kept, _, dups, _ = _accounting(src)
+    dropped = _map(src, "dropped")
     rows = [("kept", kept)]
-    rows += [(k, int(_num(v))) for k, v in sorted((src.get("dropped") or {}).items())]
+    rows += [(k, int(_num(dropped[k]))) for k in _reason_order({}, src) if k in dropped]
     # duplicates by reason (dedup:exact, dedup:near) when the funnel's dedup step has them
-    dedup_step = next((st for st in src.get("funnel") or [] if st.get("step") == "dedup"), {})
-    by_reason = {k: int(_num(v)) for k, v in sorted((dedup_step.get("dropped") or {}).items())}
+    dedup_step = next((st for st in _list(src, "funnel") if _get(st, "step") == "dedup"), {})
+    by_reason = {k: int(_num(v)) for k, v in sorted(_map(dedup_step, "dropped").items())}
     if sum(by_reason.values()) == dups:
         rows += list(by_reason.items())
     else:
@@ -111,11 +239,39 @@ def _destinations(src: Mapping[str, Any]) -> list[tuple[str, int]]:
     return [(k, v) for k, v in rows if v or k == "kept"]
 
 
-def _accounting_ok(report: Report) -> bool:
+def _accounting_ok(report: Report) -> bool | None:
+    """Whether every source balances; None for a failed run (its counts stop where it
+    failed, so a gap is no mismatch)."""
     ok = report.get("accounting_ok")
+    if _failed(report) is not None:
+        return True if ok is True else None
     if isinstance(ok, bool):
         return ok
     return all(_accounting(src)[4] for src in _sources(report).values())
+
+
+def _repeated_ids(name: str, src: Mapping[str, Any]) -> str | None:
+    """A note when a source's records reuse ids: the user's data, not an error."""
+    rep = _map(src, "repeated_ids")
+    ids = _opt_int(rep.get("ids")) or 0
+    if ids <= 0:
+        return None
+    rows = _opt_int(rep.get("rows"))
+    examples = [str(e) for e in _list(rep, "examples")][:5]
+    text = f"{name}: {ids:,} id{'s' if ids != 1 else ''} occur on more than one input record"
+    if rows is not None:
+        text += f" ({rows:,} records)"
+    if examples:
+        text += ", e.g. " + ", ".join(repr(e) for e in examples)
+    return text + (
+        ". cleanpipe tells records apart by file and position, so none is lost; the ids are "
+        "carried to the output as they are (its copy column numbers repeated epochs)."
+    )
+
+
+def _notes(report: Report) -> list[str]:
+    """Things worth knowing that are not problems (repeated ids, per source)."""
+    return [n for name, src in _sources(report).items() if (n := _repeated_ids(name, src))]
 
 
 def _epoch_warning(name: str, src: Mapping[str, Any]) -> str | None:
@@ -131,20 +287,20 @@ def _epoch_warning(name: str, src: Mapping[str, Any]) -> str | None:
 def _warnings(report: Report) -> list[str]:
     """The run's own warnings (``run.warnings``); for an older report without them, the
     epoch and accounting checks made here. Then shares that missed their target."""
-    run = report.get("run") or {}
-    out = [str(w) for w in run.get("warnings") or []]
+    run = _map(report, "run")
+    out = [str(w) for w in _list(run, "warnings")]
     for name, src in _sources(report).items():
         if "warnings" not in run:
             epoch = _epoch_warning(name, src)
             out += [epoch] if epoch else []
             n_in, kept, dropped, dups, balanced = _accounting(src)
-            if not balanced:
+            if not balanced and _failed(report) is None:
                 out.append(
                     f"{name}: accounting does not balance: input {n_in:,} ≠ kept {kept:,} + "
                     f"dropped {dropped:,} + duplicates {dups:,} = {kept + dropped + dups:,}."
                 )
-        target, achieved = src.get("target_share"), src.get("achieved_share")
-        if isinstance(target, int | float) and isinstance(achieved, int | float):
+        target, achieved = _opt_num(src.get("target_share")), _opt_num(src.get("achieved_share"))
+        if target is not None and achieved is not None:
             if abs(achieved - target) > SHARE_WARNING:
                 out.append(
                     f"{name}: achieved share {achieved:.1%} differs from the target "
@@ -153,8 +309,13 @@ def _warnings(report: Report) -> list[str]:
     return out
 
 
+def _opt_num(value: Any) -> float | None:
+    """A number, or None when the report does not have it."""
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else value
+
+
 def _summary(report: Report) -> list[tuple[str, str]]:
-    run = report.get("run") or {}
+    run = _map(report, "run")
     rule = f" ({run['budget_rule']})" if run.get("budget_rule") else ""
     tokenizer = str(run.get("tokenizer", "–"))
     if run.get("token_counting", "exact") != "exact":
@@ -193,7 +354,7 @@ def _token_estimate_note(report: Report) -> str:
 
 
 def _subtitle(report: Report) -> str:
-    run = report.get("run") or {}
+    run = _map(report, "run")
     parts = []
     if run.get("cleanpipe_version"):
         parts.append(f"cleanpipe {run['cleanpipe_version']}")
@@ -206,7 +367,7 @@ def _subtitle(report: Report) -> str:
 def _languages(src: Mapping[str, Any], top: int = TOP_LANGUAGES) -> list[tuple[str, int]]:
     """The most frequent languages of a source, the rest summed as "other"."""
     langs = sorted(
-        ((str(k), int(_num(v))) for k, v in (src.get("languages") or {}).items()),
+        ((str(k), int(_num(v))) for k, v in _map(src, "languages").items()),
         key=lambda kv: (-kv[1], kv[0]),
     )
     head, rest = langs[:top], langs[top:]
@@ -242,7 +403,7 @@ def _signals(report: Report) -> dict[str, dict[str, list[float]]]:
     """signal name -> source -> finite values, for every source that sampled the signal."""
     out: dict[str, dict[str, list[float]]] = {}
     for name, src in _sources(report).items():
-        for signal, values in (src.get("signals") or {}).items():
+        for signal, values in _map(src, "signals").items():
             finite = _finite(values or [])
             if finite:
                 out.setdefault(str(signal), {})[name] = finite
@@ -251,7 +412,7 @@ def _signals(report: Report) -> dict[str, dict[str, list[float]]]:
 
 def _pii(report: Report) -> tuple[list[str], dict[str, dict[str, int]]]:
     per_source = {
-        name: {str(k): int(_num(v)) for k, v in (src.get("pii") or {}).items()}
+        name: {str(k): int(_num(v)) for k, v in _map(src, "pii").items()}
         for name, src in _sources(report).items()
         if src.get("pii")
     }
@@ -267,7 +428,7 @@ def _truncate(text: Any, limit: int = EXAMPLE_CHARS) -> str:
 def _examples(src: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
     """(reason, [(id, truncated text)]) of a source's rejected examples."""
     out = []
-    for reason, items in sorted((src.get("examples") or {}).items()):
+    for reason, items in sorted(_map(src, "examples").items()):
         rows = []
         for item in items or []:
             if isinstance(item, Mapping):
@@ -305,24 +466,52 @@ def _dedup_parts(
     return scalars, tables, examples, other
 
 
-def _cluster_rows(cluster: Any) -> list[tuple[str, str, str]]:
-    """(id, source, text) per member of an example cluster; tolerant of its exact shape."""
+CLUSTER_HEAD = ("member", "id", "source", "text (start)")
+
+
+@dataclass(frozen=True)
+class _Cluster:
+    """An example dedup cluster: its true size and the members listed (keeper first)."""
+
+    size: int
+    rows: list[tuple[str, str, str, str]]  # (kept | duplicate | "", id, source, text)
+
+    @property
+    def caption(self) -> str:
+        shown = f" ({len(self.rows)} shown)" if len(self.rows) < self.size else ""
+        kept = "; the kept one is marked" if any(r[0] == "kept" for r in self.rows) else ""
+        return f"{self.size:,} documents{shown}{kept}"
+
+
+def _cluster(cluster: Any) -> _Cluster:
+    """An example cluster of report.json, tolerant of its exact shape: ``size`` (the true
+    size; older reports: the members listed) and ``kept_member`` (index of the keeper;
+    older reports: the first member whose id is ``kept``)."""
     if not isinstance(cluster, Mapping):
-        return [("", "", _truncate(cluster, 120))]
-    ids = list(cluster.get("ids") or [])
-    sources = list(cluster.get("sources") or [])
-    texts = list(cluster.get("texts") or [])
+        return _Cluster(1, [("", "", "", _truncate(cluster, 120))])
+    ids, sources, texts = (_list(cluster, k) for k in ("ids", "sources", "texts"))
     n = max(len(ids), len(sources), len(texts))
-    rows = []
-    for i in range(n):
-        rows.append(
-            (
-                str(ids[i]) if i < len(ids) else "",
-                str(sources[i]) if i < len(sources) else "",
-                _truncate(texts[i], 120) if i < len(texts) else "",
-            )
+    kept = _opt_int(cluster.get("kept_member"))
+    if kept is None and cluster.get("kept") is not None and str(cluster["kept"]) in map(str, ids):
+        kept = [str(i) for i in ids].index(str(cluster["kept"]))
+    rows = [
+        (
+            "" if kept is None else ("kept" if i == kept else "duplicate"),
+            str(ids[i]) if i < len(ids) else "",
+            str(sources[i]) if i < len(sources) else "",
+            _truncate(texts[i], 120) if i < len(texts) else "",
         )
-    return rows
+        for i in range(n)
+    ]
+    size = _opt_int(cluster.get("size"))
+    return _Cluster(max(size or 0, n), rows)
+
+
+def _dedup_off(report: Report) -> str:
+    """Why a report has no dedup results."""
+    if _failed(report) is not None and not _map(report, "dedup"):
+        return "No deduplication results: the run failed before dedup finished."
+    return "Deduplication was off for this run."
 
 
 def _int(value: Any) -> str:
@@ -376,11 +565,13 @@ MIXTURE_HEAD = (
 
 
 def _mixture_rows(report: Report) -> list[tuple[list[str], bool]]:
-    """Rows of the mixture table (columns MIXTURE_HEAD) and whether epochs are above 4."""
+    """Rows of the mixture table (columns MIXTURE_HEAD) and whether epochs are above
+    EPOCH_WARNING; a dash for what a failed run did not get to."""
     rows = []
     for name, src in _sources(report).items():
-        epochs = _num(src.get("epochs"))
-        over = epochs > EPOCH_WARNING
+        epochs = _opt_num(src.get("epochs"))
+        over = epochs is not None and epochs > EPOCH_WARNING
+        epochs_text = "–" if epochs is None else f"{epochs:.2f}"
         rows.append(
             (
                 [
@@ -389,7 +580,7 @@ def _mixture_rows(report: Report) -> list[tuple[list[str], bool]]:
                     _pct(src.get("target_share")),
                     _pct(src.get("achieved_share")),
                     _share_diff(src),
-                    f"{epochs:.2f}" + (f" ⚠ above {EPOCH_WARNING:g}" if over else ""),
+                    epochs_text + (f" ⚠ above {EPOCH_WARNING:g}" if over else ""),
                     _fmt(src.get("max_epochs")),
                     _int(src.get("output_docs")),
                     _int(src.get("output_tokens")),
@@ -400,7 +591,57 @@ def _mixture_rows(report: Report) -> list[tuple[list[str], bool]]:
     return rows
 
 
-FUNNEL_HEAD = ("step", "docs after", "removed", "of input", "dropped by reason")
+def _has_mixture(report: Report) -> bool:
+    """Whether the run got as far as planning the mixture (a failed run may not have)."""
+    keys = ("tokens_available", "epochs", "achieved_share", "output_docs")
+    return any(_opt_num(src.get(k)) is not None for src in _sources(report).values() for k in keys)
+
+
+FUNNEL_HEAD = (
+    "step",
+    "docs after",
+    "removed",
+    "of input",
+    "chars after",
+    "chars kept",
+    "tokens after",
+    "dropped by reason",
+)
+"""Columns of a source's funnel table; the numbers are ``_funnel_numbers``."""
+
+
+def _funnel_numbers(steps: Sequence[_Step]) -> list[list[str]]:
+    """Per step: docs after, removed, share of input docs, chars after, share of the chars
+    read, tokens after; a dash where the report has no chars or tokens (older runs)."""
+    n_in = steps[0].docs if steps else 0
+    chars_read = next((st.chars for st in steps if st.chars is not None), None)
+    rows = []
+    for st in steps:
+        kept = _pct(st.chars / chars_read) if st.chars is not None and chars_read else "–"
+        rows.append(
+            [
+                f"{st.docs:,}",
+                _removed(st.removed),
+                _pct(st.docs / n_in) if n_in else "–",
+                _int(st.chars),
+                kept,
+                _int(st.tokens),
+            ]
+        )
+    return rows
+
+
+def _funnel_note(src: Mapping[str, Any]) -> str:
+    """Where a source's tokens per step come from, when they are estimates."""
+    if src.get("funnel_tokens") != "estimated":
+        return ""
+    return (
+        "Tokens after each step are estimated from its characters with the tokens per "
+        "character of the documents this source staged."
+    )
+
+
+CHARS_NOTE = "chars kept: the share of the characters read that is left after the step."
 EXAMPLES_NOTE = (
     f"Up to three dropped documents per reason, first {EXAMPLE_CHARS} characters. "
     "Every rejected document is in rejects/<source>/."
@@ -421,7 +662,7 @@ def _language_rows(report: Report) -> list[list[str]]:
     return [
         [
             name,
-            f"{sum(int(_num(v)) for v in src['languages'].values()):,}",
+            f"{sum(int(_num(v)) for v in _map(src, 'languages').values()):,}",
             ", ".join(f"{k} {v:,}" for k, v in _languages(src)),
         ]
         for name, src in _sources(report).items()
@@ -437,7 +678,8 @@ def _shard_rows(report: Report) -> list[list[str]]:
             _int(sh.get("tokens")),
             f"{_num(sh.get('bytes')) / 1e6:,.2f}",
         ]
-        for sh in (report.get("run") or {}).get("shards") or []
+        for sh in _list(report, "run", "shards")
+        if isinstance(sh, Mapping)
     ]
 
 
@@ -452,6 +694,40 @@ def _dedup_key_header(key: str) -> str:
     if key.startswith("cross_source"):
         return "sources"
     return "key"
+
+
+_DEDUP_ROWS = (
+    ("docs", "documents"),
+    ("exact_groups", "exact groups"),
+    ("exact_duplicates", "exact duplicates"),
+    ("near_duplicates", "near duplicates"),
+    ("candidate_pairs", "candidate pairs"),
+    ("verified_pairs", "verified pairs"),
+    ("rejected_pairs", "rejected pairs"),
+    ("clusters", "clusters"),
+    ("largest_cluster", "largest cluster"),
+    ("removed", "removed"),
+)
+
+
+def dedup_summary_rows(dedup: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows summing up the dedup block for a terminal: the known counts first
+    (documents, exact and near duplicates, candidate pairs ...), then any other count, then
+    each per-source table on one line; example clusters are only counted."""
+    scalars, tables, examples, other = _dedup_parts(dedup)
+    values = dict(scalars)
+    near = _map(dedup, "removed_near_per_source")
+    if near and "near_duplicates" not in values:
+        values["near_duplicates"] = sum(int(_num(v)) for v in near.values())
+    rows = [(label, _fmt(values.pop(key))) for key, label in _DEDUP_ROWS if key in values]
+    rows += [(_label(k), _fmt(v)) for k, v in values.items()]
+    rows += [
+        (_label(k), ", ".join(f"{a}: {_fmt(b)}" for a, b in items)) for k, items in tables if items
+    ]
+    if examples:
+        rows.append(("example clusters", f"{len(examples)} (in report.html and report.md)"))
+    rows += [(line.split(":", 1)[0], "(in report.json)") for line in other]
+    return rows
 
 
 # -- Markdown ------------------------------------------------------------------------------
@@ -485,13 +761,22 @@ def _md_fence(text: str) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
+def _accounting_word(ok: bool | None) -> str:
+    return "incomplete (run failed)" if ok is None else ("OK" if ok else "MISMATCH")
+
+
 def _md_header(report: Report) -> list[str]:
-    ok = _accounting_ok(report)
     out = ["# cleanpipe run report", "", _subtitle(report), ""]
-    summary = _summary(report) + [("accounting", "OK" if ok else "MISMATCH")]
+    error = _failed(report)
+    if error is not None:
+        out += [f"> **Run failed:** {_md_cell(error)}", ""]
+        out += ["> What the run got to before it failed follows; missing numbers are –.", ""]
+    summary = _summary(report) + [("accounting", _accounting_word(_accounting_ok(report)))]
     out += [_md_table(["run", "value"], summary), ""]
     for w in _warnings(report):
         out += [f"> **Warning:** {_md_cell(w)}", ""]
+    for n in _notes(report):
+        out += [f"> **Note:** {_md_cell(n)}", ""]
     return out
 
 
@@ -506,23 +791,25 @@ def _md_funnel(report: Report) -> list[str]:
     out += [_md_table(["source", "input", "where the documents went"], rows, [1]), ""]
     for name, src in _sources(report).items():
         steps = _funnel(src)
-        n_in = steps[0].docs or 1
         rows = []
-        for st in steps:
+        for st, numbers in zip(steps, _funnel_numbers(steps), strict=True):
             reasons = _reasons_text(st.dropped)
             if any(st.would_drop.values()):
                 would = "would drop (annotate only): " + _reasons_text(st.would_drop)
                 reasons = f"{reasons}; {would}" if reasons else would
-            rows.append(
-                [st.step, f"{st.docs:,}", _removed(st.removed), f"{st.docs / n_in:.1%}", reasons]
-            )
+            rows.append([st.step, *numbers, reasons])
         out += [f"### {name}", ""]
-        out += [_md_table(FUNNEL_HEAD, rows, [1, 2, 3]), ""]
+        out += [_md_table(FUNNEL_HEAD, rows, range(1, len(FUNNEL_HEAD) - 1)), ""]
+        out += [CHARS_NOTE, ""] if any(st.chars is not None for st in steps) else []
+        note = _funnel_note(src)
+        out += [note, ""] if note else []
     return out
 
 
 def _md_mixture(report: Report) -> list[str]:
     out = ["## Mixture: target vs achieved", ""]
+    if not _has_mixture(report):
+        return out + ["The run did not get as far as planning the mixture.", ""]
     for name, src in _sources(report).items():
         warning = _epoch_warning(name, src)
         if warning:
@@ -572,9 +859,9 @@ def _md_pii(report: Report) -> list[str]:
 
 def _md_dedup(report: Report) -> list[str]:
     out = ["## Deduplication", ""]
-    dedup = report.get("dedup") or {}
+    dedup = _map(report, "dedup")
     if not dedup.get("enabled"):
-        return out + ["Deduplication was off for this run.", ""]
+        return out + [_dedup_off(report), ""]
     scalars, tables, examples, other = _dedup_parts(dedup)
     if scalars:
         rows = [[_label(k), _fmt(v)] for k, v in scalars]
@@ -585,9 +872,11 @@ def _md_dedup(report: Report) -> list[str]:
         out.append("")
     if examples:
         out += ["### Example clusters", ""]
-        for i, cluster in enumerate(examples, 1):
-            out += [f"Cluster {i}:", ""]
-            out += [_md_table(["id", "source", "text (start)"], _cluster_rows(cluster)), ""]
+        for i, raw in enumerate(examples, 1):
+            cluster = _cluster(raw)
+            rows = [[f"**{r[0]}**" if r[0] == "kept" else r[0], *r[1:]] for r in cluster.rows]
+            out += [f"Cluster {i} · {cluster.caption}:", ""]
+            out += [_md_table(CLUSTER_HEAD, rows), ""]
     for line in other:
         out += [_md_fence(line), ""]
     return out
@@ -609,12 +898,20 @@ def _md_examples(report: Report) -> list[str]:
 
 
 def _md_accounting(report: Report) -> list[str]:
-    rows = []
+    columns = _accounting_columns(report)
+    rows, problems = [], []
     for name, src in _sources(report).items():
+        counts = _accounting_counts(src)
         ok = _accounting(src)[4]
-        rows.append([name, _identity(src), "OK" if ok else "MISMATCH"])
-    head = ["source", "input = kept + dropped + duplicates", "status"]
-    return ["## Accounting", "", ACCOUNTING_NOTE, "", _md_table(head, rows), ""]
+        rows.append(
+            [name, *(_int(counts[k]) for k, _ in columns), _identity(src)]
+            + ["OK" if ok else "MISMATCH"]
+        )
+        problems += [f"- **{_md_cell(name)}:** {_md_cell(p)}" for p in _accounting_problems(src)]
+    head = ["source", *(label for _, label in columns), "input = kept + dropped + duplicates"]
+    table = _md_table([*head, "status"], rows, range(1, len(columns) + 1))
+    out = ["## Accounting", "", ACCOUNTING_NOTE, "", table, ""]
+    return out + (["Problems found:", "", *problems, ""] if problems else [])
 
 
 def _md_shards(report: Report) -> list[str]:
@@ -678,7 +975,7 @@ def compare_reports(old: Report, new: Report) -> list[Change]:
     """Per source (and for the run): input docs, kept, drops by reason, duplicates, tokens
     available, output tokens, target and achieved share, epochs; old and new values."""
     changes = []
-    old_run, new_run = old.get("run") or {}, new.get("run") or {}
+    old_run, new_run = _map(old, "run"), _map(new, "run")
     for key in ("total_docs", "total_tokens", "budget_tokens", "shards_written"):
         changes.append(
             Change("", key.replace("_", " "), _value(old_run, key), _value(new_run, key))
@@ -692,14 +989,14 @@ def compare_reports(old: Report, new: Report) -> list[Change]:
 
         changes.append(row("input_docs", "input docs"))
         changes.append(row("kept_docs", "kept docs"))
-        reasons = sorted(set((o or {}).get("dropped") or {}) | set((n or {}).get("dropped") or {}))
+        reasons = sorted(set(_map(o, "dropped")) | set(_map(n, "dropped")))
         for reason in reasons:
             changes.append(
                 Change(
                     name,
                     f"dropped {reason}",
-                    None if o is None else _value(o.get("dropped") or {}, reason) or 0,
-                    None if n is None else _value(n.get("dropped") or {}, reason) or 0,
+                    None if o is None else _value(_map(o, "dropped"), reason) or 0,
+                    None if n is None else _value(_map(n, "dropped"), reason) or 0,
                 )
             )
         changes.append(row("duplicates_removed", "duplicates"))
@@ -734,8 +1031,11 @@ def format_delta(change: Change) -> str:
         return f"{d * 100:+.2f} pp"
     if change.kind == "epochs":
         return f"{d:+.2f}"
-    rel = f" ({d / change.old:+.1%})" if change.old else ""
-    return f"{round(d):+,}{rel}"
+    if not change.old:
+        return f"{round(d):+,}"
+    ratio = d / change.old
+    rel = f"{ratio:+.1%}" if abs(ratio) < 10 else f"×{change.new / change.old:,.0f}"
+    return f"{round(d):+,} ({rel})"
 
 
 def compare_table(
@@ -744,38 +1044,69 @@ def compare_table(
     old_label: str = "old",
     new_label: str = "new",
     only_changed: bool = True,
+    width: int | None = None,
 ) -> Table:
     """A rich table of ``compare_reports`` rows (by default the changed ones only), one
-    section per source; epochs above 4 in red."""
+    section per source headed by its name; epochs above EPOCH_WARNING in red.
+
+    Four columns (metric, old, new, change), the run labels in the caption. Numbers are never
+    broken: for a terminal ``width`` columns wide that the rows do not fit, the relative change
+    goes on a second line and, if that is not enough, long metric names wrap."""
     shown = [c for c in changes if c.changed or not only_changed]
     hidden = len(changes) - len(shown)
-    table = Table(
-        title=f"Compare: {escape(old_label)} → {escape(new_label)}",
-        caption=f"{hidden} unchanged numbers not shown" if hidden else None,
-    )
-    table.add_column("source")
-    table.add_column("metric")
-    table.add_column(escape(old_label), justify="right")
-    table.add_column(escape(new_label), justify="right")
-    table.add_column("change (new − old)", justify="right")
-    current = None
+    caption = f"old: {escape(old_label)} · new: {escape(new_label)}"
+    if hidden:
+        caption += f" · {hidden} unchanged numbers not shown"
+    rows: list[tuple[str, str, str, str, str, bool]] = []  # metric, old, new, markup, change
     for c in shown:
-        if current is not None and c.source != current:
-            table.add_section()
-        first = c.source != current
-        current = c.source
         new_text = _fmt_value(c.new, c.kind)
-        if c.kind == "epochs" and (c.new or 0) > EPOCH_WARNING:
-            new_text = f"[red]{new_text} (>{EPOCH_WARNING:g})[/red]"
+        over = c.kind == "epochs" and (c.new or 0) > EPOCH_WARNING
+        if over:
+            new_text = f"{new_text} (>{EPOCH_WARNING:g})"
+        rows.append(
+            ("  " + c.metric, _fmt_value(c.old, c.kind), new_text, "", format_delta(c), over)
+        )
+    sources = {c.source or "(run)" for c in shown}
+    metric_w = max([len(r[0]) for r in rows] + [len(s) for s in sources] + [6])
+    old_w = max([len(r[1]) for r in rows] + [3])
+    new_w = max([len(r[2]) for r in rows] + [3])
+    change_w = max([len(r[4]) for r in rows] + [6])
+    split = width is not None and metric_w + old_w + new_w + change_w + _COMPARE_PADDING > width
+    if split:  # "+1,234 (+3.1%)" over two lines
+        change_w = max([len(part) for r in rows for part in r[4].split(" (")] + [6])
+    metric_max = None
+    if width is not None and metric_w + old_w + new_w + change_w + _COMPARE_PADDING > width:
+        metric_max = max(12, width - old_w - new_w - change_w - _COMPARE_PADDING)
+    table = Table(
+        title="Compare: old → new (change = new − old)",
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+    )
+    table.add_column("metric", overflow="fold", max_width=metric_max, no_wrap=metric_max is None)
+    table.add_column("old", justify="right", no_wrap=True)
+    table.add_column("new", justify="right", no_wrap=True)
+    table.add_column("change", justify="right", no_wrap=True)
+    current = None
+    for c, (metric, old_text, new_text, _, delta, over) in zip(shown, rows, strict=True):
+        if c.source != current:
+            if current is not None:
+                table.add_section()
+            table.add_row(f"[bold]{escape(c.source or '(run)')}[/bold]", "", "", "")
+            current = c.source
         table.add_row(
-            escape(c.source or "(run)") if first else "",
-            escape(c.metric),
-            _fmt_value(c.old, c.kind),
-            new_text,
-            format_delta(c),
+            escape(metric),
+            escape(old_text),
+            f"[red]{escape(new_text)}[/red]" if over else escape(new_text),
+            escape(delta.replace(" (", "\n(") if split else delta),
             style=None if c.changed else "dim",
         )
     return table
+
+
+_COMPARE_PADDING = 11
+"""Columns a compare table spends besides its cells: one space either side of each of the
+four cells and three column separators."""
 
 
 def print_comparison(
@@ -791,7 +1122,7 @@ def print_comparison(
     differences (``cleanpipe report NEW --compare OLD``); returns the compared rows."""
     console = console or Console()
     changes = compare_reports(old, new)
-    o_run, n_run = old.get("run") or {}, new.get("run") or {}
+    o_run, n_run = _map(old, "run"), _map(new, "run")
     notes = []
     for key in ("config_fingerprint", "seed", "tokenizer", "budget_rule", "cleanpipe_version"):
         o, n = o_run.get(key), n_run.get(key)
@@ -805,7 +1136,12 @@ def print_comparison(
         console.print("no differences in the compared numbers")
         if only_changed:
             return changes
-    console.print(
-        compare_table(changes, old_label=old_label, new_label=new_label, only_changed=only_changed)
+    table = compare_table(
+        changes,
+        old_label=old_label,
+        new_label=new_label,
+        only_changed=only_changed,
+        width=console.width,
     )
+    console.print(table)
     return changes
