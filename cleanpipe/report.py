@@ -292,67 +292,115 @@ def load_report(root: str) -> dict[str, Any]:
 
 
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:
-    """Funnel per source and the mixture table, as rich tables."""
-    console = console or Console()
-    run = report["run"]
-    console.print(
-        f"[bold]{run['total_docs']:,} documents, {run['total_tokens']:,} tokens[/bold] "
-        f"({run['tokenizer']}) in {run['shards_written']} shard(s); seed {run['seed']}; "
-        f"budget {run['budget_tokens']:,} tokens ({run['budget_rule']})"
+    """The run in a terminal: an error first if it failed, the funnel per source (documents,
+    characters, tokens), the mixture table, the dedup summary table, then the accounting
+    problems, warnings and notes. Reads every field safely: older and failed runs lack some."""
+    from rich.markup import escape
+
+    from cleanpipe.mixture import EPOCH_WARNING
+    from cleanpipe.report_render import (
+        _accounting,
+        _accounting_problems,
+        _failed,
+        _funnel,
+        _get,
+        _has_mixture,
+        _int,
+        _map,
+        _notes,
+        _opt_num,
+        _pct,
+        _short_reason,
+        _sources,
+        _warnings,
+        dedup_summary_rows,
     )
-    funnel = Table(title="Funnel: documents after each step")
+
+    console = console or Console()
+    error = _failed(report)
+    if error is not None:
+        console.print(f"[bold red]run failed:[/bold red] {escape(error)}")
+        console.print("what the run got to before it failed (– where it did not get to):")
+    run = _map(report, "run")
+    console.print(
+        f"[bold]{_int(run.get('total_docs'))} documents, {_int(run.get('total_tokens'))} "
+        f"tokens[/bold] ({escape(str(run.get('tokenizer', '–')))}) in "
+        f"{_int(run.get('shards_written'))} shard(s); seed {run.get('seed', '–')}; "
+        f"budget {_int(run.get('budget_tokens'))} tokens ({run.get('budget_rule') or '–'})"
+    )
+    sources = _sources(report)
+    estimated = any(src.get("funnel_tokens") == "estimated" for src in sources.values())
+    funnel = Table(title="Funnel: documents, characters and tokens after each step")
     funnel.add_column("source")
-    funnel.add_column("input", justify="right")
     funnel.add_column("step")
-    funnel.add_column("docs after", justify="right")
+    funnel.add_column("docs", justify="right")
+    funnel.add_column("chars", justify="right")
+    funnel.add_column("tokens" + (" (est.)" if estimated else ""), justify="right")
     funnel.add_column("dropped (by reason)")
-    for name, src in report["sources"].items():
-        first = True
-        for step in src["funnel"]:
-            reasons = ", ".join(f"{k.split(':', 1)[1]} {v:,}" for k, v in step["dropped"].items())
-            funnel.add_row(
-                name if first else "",
-                f"{src['input_docs']:,}" if first else "",
-                step["step"],
-                f"{step['docs']:,}",
-                reasons,
+    for name, src in sources.items():
+        for i, step in enumerate(_funnel(src)):
+            reasons = ", ".join(
+                f"{_short_reason(k, step.step)} {v:,}" for k, v in step.dropped.items() if v
             )
-            first = False
+            funnel.add_row(
+                escape(name) if i == 0 else "",
+                escape(step.step),
+                f"{step.docs:,}",
+                _int(step.chars),
+                _int(step.tokens),
+                escape(reasons),
+            )
         funnel.add_section()
     console.print(funnel)
-    mix = Table(title="Mixture: target vs achieved (by tokens)")
-    for col in (
-        "source",
-        "available tokens",
-        "target",
-        "achieved",
-        "epochs",
-        "output docs",
-        "accounting",
-    ):
-        mix.add_column(col, justify="left" if col == "source" else "right")
-    for name, src in report["sources"].items():
-        acc = src["accounting"]
-        epochs = f"{src['epochs']:.2f}"
-        if src["epochs"] > 4:
-            epochs = f"[red]{epochs} (>4)[/red]"
-        mix.add_row(
-            name,
-            f"{src['tokens_available']:,}",
-            f"{src['target_share']:.1%}",
-            f"{src['achieved_share']:.1%}",
-            epochs,
-            f"{src['output_docs']:,}",
-            "ok" if acc["balanced"] else "[red]MISMATCH[/red]",
-        )
-    console.print(mix)
-    if report.get("dedup", {}).get("enabled"):
-        d = report["dedup"]
-        console.print(f"dedup: {json.dumps({k: v for k, v in d.items() if k != 'examples'})}")
+    if _has_mixture(report):
+        mix = Table(title="Mixture: target vs achieved (by tokens)")
+        for col in (
+            "source",
+            "available tokens",
+            "target",
+            "achieved",
+            "epochs",
+            "output docs",
+            "accounting",
+        ):
+            mix.add_column(col, justify="left" if col == "source" else "right")
+        for name, src in sources.items():
+            epochs = _opt_num(src.get("epochs"))
+            epochs_text = "–" if epochs is None else f"{epochs:.2f}"
+            if epochs is not None and epochs > EPOCH_WARNING:
+                epochs_text = f"[red]{epochs_text} (>{EPOCH_WARNING:g})[/red]"
+            mix.add_row(
+                escape(name),
+                _int(src.get("tokens_available")),
+                _pct(src.get("target_share")),
+                _pct(src.get("achieved_share")),
+                epochs_text,
+                _int(src.get("output_docs")),
+                "ok" if _accounting(src)[4] else "[red]MISMATCH[/red]",
+            )
+        console.print(mix)
+    else:
+        console.print("mixture: the run did not get as far as planning it")
+    if _get(report, "dedup", "enabled"):
+        dedup = Table(title="Dedup")
+        dedup.add_column("dedup")
+        dedup.add_column("value")
+        for label, value in dedup_summary_rows(_map(report, "dedup")):
+            dedup.add_row(escape(label), escape(value))
+        console.print(dedup)
+    for name, src in sources.items():
+        for problem in _accounting_problems(src):
+            console.print(f"[red]accounting:[/red] {escape(name)}: {escape(problem)}")
+    for warning in _warnings(report):
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    for note in _notes(report):
+        console.print(f"[cyan]note:[/cyan] {escape(note)}")
 
 
 def print_plan(plan: MixturePlan, basis: str, console: Console | None = None) -> None:
     """The mixture plan as a table: tokens available, target, epochs, warnings."""
+    from cleanpipe.mixture import EPOCH_WARNING
+
     console = console or Console()
     console.print(f"plan from {basis}")
     console.print(f"budget: {plan.budget_tokens:,.0f} tokens ({plan.budget_rule})")
@@ -369,8 +417,8 @@ def print_plan(plan: MixturePlan, basis: str, console: Console | None = None) ->
         table.add_column(col, justify="left" if col == "source" else "right")
     for name, p in plan.sources.items():
         epochs = f"{p.epochs:.2f}"
-        if p.epochs > 4:
-            epochs = f"[red]{epochs}[/red]"
+        if p.epochs > EPOCH_WARNING:
+            epochs = f"[red]{epochs} (>{EPOCH_WARNING:g})[/red]"
         table.add_row(
             name,
             f"{p.available_docs:,}",
