@@ -267,3 +267,20 @@ def test_the_readme_plugin_example_runs_from_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     dropped = json.loads((out / "report.json").read_text())["sources"]["web"]["dropped"]
     assert dropped.get("min_chars:too_short", 0) > 0
+
+
+def test_plugin_stage_runs_on_ray_workers(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason='Ray is not installed: pip install "cleanpipe[ray]"')
+    root = project(tmp_path, "ray")
+    data = root / "data"
+    (data / "more.jsonl").write_text(json.dumps({"id": "m0", "text": "Short."}) + "\n")
+    config = root / "my.yaml"
+    config.write_text(config.read_text().replace(str(data / "web.jsonl"), str(data / "*.jsonl")))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = cli(
+        "run", str(config), "--executor", "ray", "--workers", "2", "-q",
+        cwd=elsewhere, env={"RAY_ADDRESS": "127.0.0.1:9"},  # a new local instance, always
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert report(root)["sources"]["web"]["dropped"] == {"min_chars_ray:too_short": 3}
