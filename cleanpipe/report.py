@@ -381,11 +381,14 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         console.print(mix)
     else:
         console.print("mixture: the run did not get as far as planning it")
-    if _get(report, "dedup", "enabled"):
+    dedup_rows = (
+        dedup_summary_rows(_map(report, "dedup")) if _get(report, "dedup", "enabled") else []
+    )
+    if dedup_rows:
         dedup = Table(title="Dedup")
         dedup.add_column("dedup")
         dedup.add_column("value")
-        for label, value in dedup_summary_rows(_map(report, "dedup")):
+        for label, value in dedup_rows:
             dedup.add_row(escape(label), escape(value))
         console.print(dedup)
     for name, src in sources.items():

@@ -30,6 +30,7 @@ from cleanpipe.report_render import (
     _dedup_key_header,
     _dedup_off,
     _dedup_parts,
+    _dedup_results,
     _destinations,
     _epoch_warning,
     _examples,
@@ -45,7 +46,6 @@ from cleanpipe.report_render import (
     _label,
     _language_rows,
     _languages,
-    _map,
     _mixture_rows,
     _notes,
     _num,
@@ -755,8 +755,8 @@ def _html_pii(report: Report) -> str:
 
 
 def _html_dedup(report: Report) -> str:
-    dedup = _map(report, "dedup")
-    if not dedup.get("enabled"):
+    dedup = _dedup_results(report)
+    if dedup is None:
         return (
             '<section id="dedup"><h2>Deduplication</h2>'
             f'<p class="muted">{_e(_dedup_off(report))}</p></section>'

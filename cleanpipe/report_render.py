@@ -507,10 +507,20 @@ def _cluster(cluster: Any) -> _Cluster:
     return _Cluster(max(size or 0, n), rows)
 
 
+def _dedup_results(report: Report) -> Mapping[str, Any] | None:
+    """The dedup block when dedup ran and the report has its results, else None."""
+    dedup = _map(report, "dedup")
+    if not dedup.get("enabled") or not set(dedup) - {"enabled"}:
+        return None
+    return dedup
+
+
 def _dedup_off(report: Report) -> str:
     """Why a report has no dedup results."""
-    if _failed(report) is not None and not _map(report, "dedup"):
+    if _failed(report) is not None:
         return "No deduplication results: the run failed before dedup finished."
+    if _map(report, "dedup").get("enabled"):
+        return "No deduplication results in this report."
     return "Deduplication was off for this run."
 
 
@@ -859,8 +869,8 @@ def _md_pii(report: Report) -> list[str]:
 
 def _md_dedup(report: Report) -> list[str]:
     out = ["## Deduplication", ""]
-    dedup = _map(report, "dedup")
-    if not dedup.get("enabled"):
+    dedup = _dedup_results(report)
+    if dedup is None:
         return out + [_dedup_off(report), ""]
     scalars, tables, examples, other = _dedup_parts(dedup)
     if scalars:

@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
+from conftest import write_config
 from rich.console import Console
 from test_report_render import _failed_run, _with_funnel_sizes, llama_report
 
 from cleanpipe import mixture
+from cleanpipe.config import load_config
 from cleanpipe.report import print_plan, print_report
+from cleanpipe.runner import run
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +120,38 @@ def test_print_plan_flags_epochs_above_the_mixture_constant(
     console = Console(record=True, width=100)
     print_plan(plan, "staged data", console)
     assert "(>" not in console.export_text()
+
+
+def test_a_real_failed_run_renders_everywhere(tmp_path: Path) -> None:
+    # every record lacks the text field: the run fails after the map step and writes its
+    # report anyway (issue 19: "write report.json (and the HTML) for a failed run too")
+    data = tmp_path / "stdlib" / "part-0.jsonl"
+    data.parent.mkdir()
+    line = "All human beings are born free and equal in dignity and rights. " * 4
+    data.write_text(
+        "".join(json.dumps({"id": i % 3, "content": line, "url": "u"}) + "\n" for i in range(12))
+    )
+    config = write_config(
+        tmp_path,
+        f"""
+seed: 1
+output: {{path: {tmp_path / "out"}}}
+sources:
+  stdlib: {{paths: ["{data}"], weight: 1.0, stages: [normalize]}}
+mixture: {{total_tokens: 10000, tokenizer: cl100k}}
+""",
+    )
+    with pytest.raises(Exception, match="all 12 records rejected"):
+        run(load_config(str(config)), workers=1, progress=False)
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "failed"
+    text = terminal(report, width=200)
+    assert text.startswith("run failed: ") and "all 12 records rejected" in text
+    assert "missing_text 12" in text and "Dedup" not in text  # no empty dedup table
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    for out in (page, md):
+        assert "all 12 records rejected" in out
+        assert "the run failed before dedup finished" in out
+        assert "did not get as far as planning the mixture" in out
+    assert "MISMATCH" not in page and "INCOMPLETE" in page
