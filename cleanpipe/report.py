@@ -267,8 +267,7 @@ def build_report(
         },
         "sources": sources,
         "dedup": dedup_info if dedup_info is not None else {"enabled": config.dedup is not None},
-        "accounting_ok": not error
-        and all(s["accounting"]["balanced"] for s in sources.values()),
+        "accounting_ok": not error and all(s["accounting"]["balanced"] for s in sources.values()),
     }
     if error:
         report["error"] = error

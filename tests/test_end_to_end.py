@@ -184,6 +184,11 @@ def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: 
         staged = pq.read_table(out / "staging" / task.source / f"part-{task.part:05d}.parquet")
         assert all(0 <= row < staged.num_rows for row in mine.rows.tolist())
         name = f"staging/{task.source}/part-{task.part:05d}.sig.parquet"
-        seen += [(name, row, reason) for row, reason in zip(mine.rows.tolist(), mine.reasons, strict=True)]
+        seen += [
+            (name, row, reason)
+            for row, reason in zip(mine.rows.tolist(), mine.reasons, strict=True)
+        ]
     columns = ("file", "row", "reason")
-    assert sorted(seen) == sorted(zip(*(removed.column(c).to_pylist() for c in columns), strict=True))
+    assert sorted(seen) == sorted(
+        zip(*(removed.column(c).to_pylist() for c in columns), strict=True)
+    )
