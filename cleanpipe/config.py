@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 import yaml
 
+from cleanpipe.errors import ConfigError
 from cleanpipe.io.fs import display, is_uri, unsupported_scheme
 from cleanpipe.io.readers import (
     DEFAULT_MAX_DOC_BYTES,
@@ -37,17 +38,6 @@ from cleanpipe.tokens import COUNTING_MODES, TOKENIZERS, missing_requirement
 
 if TYPE_CHECKING:
     from cleanpipe.stages.dedup import DedupConfig
-
-
-class ConfigError(ValueError):
-    """All problems found in a config, one ``key.path: message`` per line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(
-            f"{len(problems)} config {noun}:\n" + "\n".join(f"  {p}" for p in problems)
-        )
 
 
 # -- the parsed config -------------------------------------------------------------------

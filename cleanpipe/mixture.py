@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from cleanpipe.config import Config
+from cleanpipe.errors import PlanError
 
 #: Hoffmann et al. 2022 (Chinchilla): about 20 training tokens per parameter.
 CHINCHILLA_TOKENS_PER_PARAM = 20.0
@@ -23,10 +24,6 @@ CHINCHILLA_TOKENS_PER_PARAM = 20.0
 #: about 4 epochs costs little, beyond that repeated tokens are worth much less than new ones.
 #: A plan warns about every source repeated more often (the report and the CLI show it).
 EPOCH_WARNING = 4.0
-
-
-class PlanError(ValueError):
-    """The mixture cannot be met; the message says which source and the ways out."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, TypeVar
 
+from cleanpipe.errors import RunError
 from cleanpipe.executors.local import FORWARDED_ENV_PREFIX, make_progress
 
 T = TypeVar("T")
@@ -32,18 +33,12 @@ DEFAULT_OBJECT_STORE_MEMORY = 200 * 1024**2
 _AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
 
 
-def _run_error(message: str) -> Exception:
-    from cleanpipe.runner import RunError  # lazily: the runner imports the executors
-
-    return RunError(message)
-
-
 def import_ray() -> ModuleType:
-    """``import ray``, or a :class:`~cleanpipe.runner.RunError` saying how to install it."""
+    """``import ray``, or a :class:`~cleanpipe.errors.RunError` saying how to install it."""
     try:
         import ray
     except ImportError as err:
-        raise _run_error(INSTALL_HINT) from err
+        raise RunError(INSTALL_HINT) from err
     return ray
 
 
@@ -59,7 +54,7 @@ def _call_in_driver_cwd(fn: Callable[[T], R], item: T, cwd: str, env: dict[str, 
         try:
             os.chdir(cwd)
         except OSError as err:
-            raise _run_error(
+            raise RunError(
                 f"the driver's working directory {cwd} does not exist on Ray node "
                 f"{socket.gethostname()}: input and output paths must be on a filesystem "
                 "mounted at the same path on every node (see docs/scale-out.md)"
@@ -132,7 +127,7 @@ class RayExecutor:
                 ray.init(address=address, **options)
         except ConnectionError as err:
             reason = str(err).rstrip(".")
-            raise _run_error(
+            raise RunError(
                 f"cannot connect to a Ray cluster at {address!r}: {reason}. Start one with "
                 "`ray start --head`, or leave out --ray-address to run on a local Ray instance"
             ) from err
@@ -197,7 +192,7 @@ class RayExecutor:
                 raise cause from err  # err's message holds the remote traceback
             raise
         except ray.exceptions.RayError as err:  # worker or node died after all retries, OOM
-            raise _run_error(
+            raise RunError(
                 f"{where}: {type(err).__name__}: {err}\nrerun the same command to resume: "
                 "finished tasks are kept"
             ) from err
