@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import importlib
 import inspect
-import json
 import math
 import os
 import re
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 import yaml
 
+from cleanpipe import hashing
 from cleanpipe.errors import ConfigError
 from cleanpipe.io.fs import display, is_uri, unsupported_scheme
 from cleanpipe.io.readers import (
@@ -110,8 +109,7 @@ class Config:
         """sha256 of everything that shapes the output (not where it is written)."""
         data = self.to_dict()
         data["output"].pop("path")
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()
+        return hashing.fingerprint(data, length=None)
 
 
 # -- value checking ----------------------------------------------------------------------
@@ -443,8 +441,8 @@ def code_digest(cls: type) -> str:
     try:
         if filename:
             with open(filename, "rb") as fh:
-                return hashlib.sha256(fh.read()).hexdigest()[:16]
-        return hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()[:16]
+                return hashing.digest(fh.read())
+        return hashing.digest(inspect.getsource(cls).encode())
     except (OSError, TypeError):
         return ""
 

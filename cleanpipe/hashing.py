@@ -1,7 +1,18 @@
-"""Seeded, stable hashes: every random choice of a run derives from the seed through these,
-so results do not depend on worker count, input order or Python's hash randomisation."""
+"""Stable hashes: the same input gives the same value on every machine, worker and run.
+
+- :func:`stable_hash`: seeded 64-bit hash of a few parts; every random choice of a run
+  (sampling, routing, shuffling) derives from the seed through it, so results do not depend
+  on worker count, input order or Python's hash randomisation.
+- :func:`fingerprint`: what identifies a piece of configuration or a set of inputs (a
+  config, a step's arguments for resume, a signature store); canonical JSON, then sha256.
+- :func:`digest`: sha256 of raw bytes (a stage's source code), the same hex as fingerprint.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
 
 import xxhash
 
@@ -12,6 +23,16 @@ def stable_hash(seed: int, *parts: str | int) -> int:
     return xxhash.xxh3_64_intdigest(key.encode("utf-8", "surrogatepass"), seed=seed & (2**64 - 1))
 
 
-def unit_interval(seed: int, *parts: str | int) -> float:
-    """A reproducible number in [0, 1) for the parts."""
-    return stable_hash(seed, *parts) / 2**64
+def digest(blob: bytes, length: int | None = 16) -> str:
+    """The first ``length`` hex digits of the sha256 of ``blob`` (all 64 with ``None``)."""
+    return hashlib.sha256(blob).hexdigest()[:length]
+
+
+def fingerprint(data: Any, length: int | None = 16) -> str:
+    """:func:`digest` of ``data`` as canonical JSON (keys sorted; non-JSON values by ``str``).
+
+    Equal data gives equal fingerprints whatever the order of its dict keys. The full digest
+    (``length=None``) of a config is written into every shard's footer, so this encoding
+    must not change.
+    """
+    return digest(json.dumps(data, sort_keys=True, default=str).encode(), length)
