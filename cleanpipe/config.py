@@ -36,7 +36,7 @@ from cleanpipe.stages.base import ENTRY_POINT_ERRORS, PLUGIN_PATH_ENV
 from cleanpipe.tokens import COUNTING_MODES, TOKENIZERS, missing_requirement
 
 if TYPE_CHECKING:
-    from cleanpipe.stages.dedup import DedupConfig
+    from cleanpipe.dedup.config import DedupConfig
 
 
 # -- the parsed config -------------------------------------------------------------------
@@ -662,7 +662,7 @@ _MISSING = object()
 
 
 def _parse_dedup(c: _Checker, raw: Any) -> DedupConfig | None:
-    from cleanpipe.stages.dedup import DedupConfig, MinHashConfig
+    from cleanpipe.dedup.config import DedupConfig, MinHashConfig
 
     if raw is False:
         return None

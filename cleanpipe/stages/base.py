@@ -148,37 +148,63 @@ class Stage:
 
     # -- bookkeeping --------------------------------------------------------------------
     def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
-        stats = self.stats
         for batch in batched(docs, self.batch_size):
             started = time.perf_counter()
             texts_before = [doc.text for doc in batch]
             verdicts = self.process_batch(batch)
-            kept: list[Document] = []
-            for doc, before, rule in zip(batch, texts_before, verdicts, strict=True):
-                stats.docs_in += 1
-                stats.chars_in += len(before)
-                if doc.text is not before and doc.text != before:
-                    stats.modified += 1
-                if rule is None and not doc.text.strip():
-                    rule = Drop("empty", _empty_detail(before))
-                if rule is not None:
-                    detail = ""
-                    if isinstance(rule, Drop):  # only dropped documents get here
-                        rule, detail = rule.rule, rule.detail
-                    reason = f"{self.name}:{rule}"
-                    if self.annotate_only:
-                        stats.would_drop[reason] += 1
-                    else:
-                        stats.dropped[reason] += 1
-                        stats.dropped_chars[reason] += len(before)
-                        if self.on_drop is not None:
-                            self.on_drop(doc, reason, detail)
-                        continue
-                stats.docs_out += 1
-                stats.chars_out += len(doc.text)
-                kept.append(doc)
-            stats.seconds += time.perf_counter() - started
+            verdicts = [
+                Drop("empty", _empty_detail(before))
+                if verdict is None and not doc.text.strip()
+                else verdict
+                for doc, before, verdict in zip(batch, texts_before, verdicts, strict=True)
+            ]
+            kept = self.apply_verdicts(batch, verdicts, texts_before)
+            self.stats.seconds += time.perf_counter() - started
             yield from kept
+
+    def apply_verdicts(
+        self,
+        docs: list[Document],
+        verdicts: list[Verdict],
+        texts_before: list[str] | None = None,
+    ) -> list[Document]:
+        """Count one verdict per document into :attr:`stats` and return the documents kept.
+
+        A drop is counted under :meth:`reason` and handed to :attr:`on_drop`; with
+        ``annotate_only`` it is only counted, as ``would_drop``, and the document kept.
+        ``texts_before`` are the texts before the stage ran (a changed text counts as
+        ``modified``); by default the documents' current texts. Used by :meth:`__call__` and
+        by global stages, which decide on all documents at once.
+        """
+        stats = self.stats
+        befores = texts_before if texts_before is not None else [doc.text for doc in docs]
+        kept: list[Document] = []
+        for doc, before, verdict in zip(docs, befores, verdicts, strict=True):
+            stats.docs_in += 1
+            stats.chars_in += len(before)
+            if doc.text is not before and doc.text != before:
+                stats.modified += 1
+            if verdict is not None:
+                rule, detail = (
+                    (verdict.rule, verdict.detail) if isinstance(verdict, Drop) else (verdict, "")
+                )
+                reason = self.reason(rule)
+                if self.annotate_only:
+                    stats.would_drop[reason] += 1
+                else:
+                    stats.dropped[reason] += 1
+                    stats.dropped_chars[reason] += len(before)
+                    if self.on_drop is not None:
+                        self.on_drop(doc, reason, detail)
+                    continue
+            stats.docs_out += 1
+            stats.chars_out += len(doc.text)
+            kept.append(doc)
+        return kept
+
+    def reason(self, rule: str) -> str:
+        """The full reason a failed ``rule`` is counted and written under: ``<stage>:<rule>``."""
+        return f"{self.name}:{rule}"
 
     def report_extra(self) -> dict[str, int]:
         """Counts beyond in/out/dropped that the report should show (e.g. PII by kind)."""

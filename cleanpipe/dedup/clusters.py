@@ -1,0 +1,668 @@
+"""The barrier side of dedup: which documents of ALL sources to drop as exact or near duplicates.
+
+The map step (:func:`cleanpipe.dedup.signatures.dedup_signatures`) writes one signature table
+per input file. Here, once, over all of them:
+
+1. exact: documents with the same 128-bit hash of their normalized text are one group;
+2. near: for each LSH band (Broder 1997; datasketch's ``MinHashLSH``; FineWeb's 14 x 8), the
+   band's values are hashed to one uint64 key per document and equal keys are found by sorting
+   (:func:`band_collisions`), never with dicts of Python objects: memory is about
+   16 bytes x documents per band, and a band (or a slice of its key range) is a unit a
+   distributed executor can run (:func:`band_pairs`);
+3. candidate pairs are optionally verified by estimated Jaccard similarity;
+4. union-find over all pairs (:func:`connected_components`, numpy) gives clusters, and one
+   document per cluster is kept (:func:`choose_keepers`).
+
+Row order is the order of the sorted signature paths, then row: "first" is deterministic and
+independent of worker count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from cleanpipe.dedup.config import DedupConfig, MinHashConfig
+from cleanpipe.dedup.signatures import SCHEMA_KEY, band_columns, fixed_binary_to_numpy
+from cleanpipe.io import fs
+
+__all__ = [
+    "DedupResult",
+    "band_collisions",
+    "band_keys",
+    "band_pairs",
+    "choose_keepers",
+    "connected_components",
+    "find_duplicates",
+    "find_duplicates_in_tables",
+    "spanning_pairs",
+]
+
+DROP_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("duplicate_of_source", pa.string()),
+        pa.field("file", pa.string()),
+        # the row identity: position in ``file`` (user ids repeat; rows never do)
+        pa.field("row", pa.int64()),
+        pa.field("duplicate_of_file", pa.string()),
+        pa.field("duplicate_of_row", pa.int64()),
+    ]
+)
+_EMPTY_PAIRS = np.empty((0, 2), dtype=np.int64)
+_BATCH_ROWS = 1 << 16
+# Documents per band unit before find_duplicates splits a band by key range (16 B each: 8 GiB).
+_UNIT_DOCS = 1 << 29
+_FILTER_BITS = 1 << 24
+_EXAMPLES = 5
+_EXAMPLE_MEMBERS = 5
+
+
+# -- pure numpy steps (the units a distributed executor runs) ---------------------------------
+
+
+def band_keys(values: np.ndarray) -> np.ndarray:
+    """One uint64 key per row of a band's hash values ``(docs, rows)``: equal rows give equal
+    keys; different rows collide with probability about 2^-64."""
+    values = np.asarray(values)
+    keys = np.zeros(len(values), dtype=np.uint64)
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    for col in range(values.shape[1]):
+        keys *= mult
+        keys += values[:, col].astype(np.uint64)
+    keys ^= keys >> np.uint64(33)
+    keys *= np.uint64(0xFF51AFD7ED558CCD)
+    keys ^= keys >> np.uint64(33)
+    return keys
+
+
+def _member_of(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, values)`` for sorted ``values``: a 2^24-bit table of the values' low
+    bits rules most keys out at once; binary search only for the rest."""
+    mask = np.zeros(len(keys), dtype=bool)
+    if not len(values):
+        return mask
+    low = np.uint64(_FILTER_BITS - 1)
+    table = np.zeros(_FILTER_BITS, dtype=bool)
+    table[values & low] = True
+    for lo in range(0, len(keys), _BATCH_ROWS * 16):
+        part = keys[lo : lo + _BATCH_ROWS * 16]
+        maybe = np.flatnonzero(table[part & low])
+        idx = np.minimum(np.searchsorted(values, part[maybe]), len(values) - 1)
+        mask[lo + maybe] = values[idx] == part[maybe]
+    return mask
+
+
+def band_collisions(keys: np.ndarray, row_ids: np.ndarray | None = None) -> np.ndarray:
+    """Candidate pairs of one band: ``(m, 2)`` int64 ``(leader, member)`` for every document
+    whose key equals an earlier one's; the leader is the bucket's first row (a star, so a
+    bucket of k documents gives k - 1 pairs).
+
+    ``row_ids`` (ascending) names the rows; by default ``arange(len(keys))``. Sort-based: peak
+    memory is the keys plus one sorted copy, 16 bytes per document.
+    """
+    if len(keys) < 2:
+        return _EMPTY_PAIRS
+    ordered = np.sort(keys)
+    repeated = ordered[1:] == ordered[:-1]
+    if not repeated.any():
+        return _EMPTY_PAIRS
+    shared = np.unique(ordered[1:][repeated])
+    del ordered, repeated
+    rows = np.flatnonzero(_member_of(keys, shared))
+    order = np.argsort(keys[rows], kind="stable")
+    rows = rows[order]
+    bucket = keys[rows]
+    new = np.empty(len(rows), dtype=bool)
+    new[0] = True
+    new[1:] = bucket[1:] != bucket[:-1]
+    leaders = rows[new][np.cumsum(new) - 1]
+    pairs = np.stack([leaders[~new], rows[~new]], axis=1).astype(np.int64)
+    if row_ids is not None:
+        pairs = np.asarray(row_ids, dtype=np.int64)[pairs]
+    return pairs
+
+
+def connected_components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union-find over ``(m, 2)`` pairs with numpy (hooking and pointer jumping).
+
+    Returns ``(nodes, roots)``: every row that appears in a pair, ascending, and the smallest
+    row of its component. Deterministic and independent of pair order.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if not len(pairs):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    nodes, inverse = np.unique(pairs.ravel(), return_inverse=True)
+    inverse = inverse.reshape(-1, 2)
+    u, v = inverse[:, 0], inverse[:, 1]
+    parent = np.arange(len(nodes))
+    while True:
+        pu, pv = parent[u], parent[v]
+        open_ = pu != pv
+        if not open_.any():
+            break
+        u, v, pu, pv = u[open_], v[open_], pu[open_], pv[open_]
+        # Hook the larger root under the smaller one, then flatten every path.
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return nodes, nodes[parent]
+
+
+def spanning_pairs(pairs: np.ndarray) -> np.ndarray:
+    """The same components as ``pairs`` with at most one pair per member: ``(root, member)``."""
+    nodes, roots = connected_components(pairs)
+    other = nodes != roots
+    return np.stack([roots[other], nodes[other]], axis=1)
+
+
+def choose_keepers(
+    nodes: np.ndarray,
+    roots: np.ndarray,
+    *,
+    keep: str = "first",
+    n_chars: np.ndarray | None = None,
+    priority: np.ndarray | None = None,
+) -> np.ndarray:
+    """The row each member of a cluster is kept as (its keeper; the keeper maps to itself).
+
+    ``keep="first"``: the smallest row; ``"longest"``: the most ``n_chars``, ties to the first;
+    ``"source_priority"``: the smallest ``priority``, ties to the first.
+    """
+    if keep == "longest":
+        assert n_chars is not None
+        secondary = -np.asarray(n_chars, dtype=np.int64)
+    elif keep == "source_priority":
+        assert priority is not None
+        secondary = np.asarray(priority, dtype=np.int64)
+    else:
+        secondary = np.zeros(len(nodes), dtype=np.int64)
+    order = np.lexsort((nodes, secondary, roots))
+    sorted_roots = roots[order]
+    new = np.empty(len(order), dtype=bool)
+    new[:1] = True
+    new[1:] = sorted_roots[1:] != sorted_roots[:-1]
+    best = nodes[order][new]  # one per cluster, clusters in ascending root order
+    cluster_roots = sorted_roots[new]
+    return best[np.searchsorted(cluster_roots, roots)]
+
+
+# -- the result ------------------------------------------------------------------------------
+
+
+@dataclass
+class DedupResult:
+    """What the barrier decided: one row per dropped document in ``drops`` (columns ``id``,
+    ``source``, ``reason`` ("exact" or "near"), ``duplicate_of`` (the keeper's id),
+    ``duplicate_of_source`` and ``file``, the signature file (as given) or ``table i`` the
+    drop comes from), ordered by row, and report data in ``stats``."""
+
+    drops: pa.Table = field(default_factory=lambda: DROP_SCHEMA.empty_table())
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return self.drops.num_rows
+
+    def summary(self) -> dict[str, Any]:
+        """The stats for the report (without the config, which the manifest has)."""
+        return {k: v for k, v in self.stats.items() if k != "config"}
+
+    # temporary shim for issue 12 integration; removed when runner/ lands (runner.py calls
+    # it, runner/barrier.py reads ``drops``)
+    def removed_table(self) -> pa.Table:
+        return self.drops
+
+
+# -- signature stores --------------------------------------------------------------------------
+
+
+_Reader = Callable[[int, list[str]], Iterator[pa.RecordBatch]]
+
+
+class _Store:
+    """Signature tables in their deterministic order, read a few columns at a time."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        read: _Reader,
+        names: list[str],
+        identity: list[Any] | None = None,
+    ):
+        self.sizes = sizes
+        self.names = names  # each part's path as given (or "table i"): the drops' ``file``
+        self.identity = identity or []
+        self.offsets = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+        self.num_rows = int(self.offsets[-1])
+        self._read = read
+
+    def batches(self, columns: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """``(first global row, batch)`` over all parts, in order."""
+        for part, offset in enumerate(self.offsets[:-1].tolist()):
+            if not self.sizes[part]:
+                continue
+            for batch in self._read(part, columns):
+                yield offset, batch
+                offset += batch.num_rows
+
+    def take(self, columns: list[str], rows: np.ndarray) -> pa.Table:
+        """The given (ascending) global rows, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found: list[pa.RecordBatch] = []
+        if not len(rows):
+            return self._schema(columns).empty_table()
+        for offset, batch in self.batches(columns):
+            lo, hi = np.searchsorted(rows, [offset, offset + batch.num_rows])
+            if hi > lo:
+                found.append(batch.take(pa.array(rows[lo:hi] - offset)))
+            if hi == len(rows):
+                break
+        return pa.Table.from_batches(found)
+
+    def locate(self, rows: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        """(part name, row within that part) of global rows: the row identity of a document."""
+        rows = np.asarray(rows, dtype=np.int64)
+        part = np.searchsorted(self.offsets, rows, side="right") - 1
+        names = pa.DictionaryArray.from_arrays(pa.array(part, pa.int32()), pa.array(self.names))
+        return names.cast(pa.string()), pa.array(rows - self.offsets[part], pa.int64())
+
+    def _schema(self, columns: list[str]) -> pa.Schema:
+        for part in range(len(self.sizes)):
+            for batch in self._read(part, columns):
+                return batch.schema
+        return pa.schema([pa.field(c, pa.string()) for c in columns])
+
+    def fingerprint(self, config: MinHashConfig) -> str:
+        """Identifies the inputs (files, their sizes and times, MinHash parameters)."""
+        data = json.dumps([self.identity, self.sizes, config.to_dict()], sort_keys=True)
+        return xxhash.xxh64_hexdigest(data.encode())
+
+    def column_numpy(self, name: str, convert: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
+        return np.concatenate(
+            [convert(batch.column(0)) for _, batch in self.batches([name])] or [np.empty(0)]
+        )
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[str]) -> tuple[_Store, list[dict[str, Any]]]:
+        files = [fs.parquet_file(path) for path in paths]
+        metas = [_table_meta(f.schema_arrow, path) for f, path in zip(files, paths, strict=True)]
+
+        def read(part: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+            yield from files[part].iter_batches(batch_size=_BATCH_ROWS, columns=columns)
+
+        identity = []
+        for path in paths:
+            size, mtime_ns = fs.stat(path)
+            where = fs.display(path) if fs.is_uri(path) else os.path.abspath(path)
+            identity.append([where, size, mtime_ns])
+        return cls([f.metadata.num_rows for f in files], read, list(paths), identity), metas
+
+    @classmethod
+    def from_tables(cls, tables: Sequence[pa.Table]) -> tuple[_Store, list[dict[str, Any]]]:
+        metas = [_table_meta(t.schema, f"table {i}") for i, t in enumerate(tables)]
+
+        def read(part: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+            yield from tables[part].select(columns).to_batches(max_chunksize=_BATCH_ROWS)
+
+        names = [f"table {i}" for i in range(len(tables))]
+        return cls([t.num_rows for t in tables], read, names), metas
+
+
+def _table_meta(schema: pa.Schema, where: str) -> dict[str, Any]:
+    raw = (schema.metadata or {}).get(SCHEMA_KEY)
+    if raw is None:
+        raise ValueError(f"{where}: not a dedup signature table (no {SCHEMA_KEY!r} metadata)")
+    return json.loads(raw)
+
+
+def _check_meta(metas: list[dict[str, Any]], config: DedupConfig, names: Sequence[str]) -> None:
+    """Every signature table must have been made with the MinHash parameters of ``config``
+    (``verify_threshold`` only matters here, so it may differ)."""
+    if config.minhash is None:
+        return
+    want = {k: v for k, v in config.minhash.to_dict().items() if k != "verify_threshold"}
+    for meta, name in zip(metas, names, strict=True):
+        have = meta.get("minhash")
+        have = {k: v for k, v in (have or {}).items() if k != "verify_threshold"}
+        if have != want:
+            raise ValueError(
+                f"{name}: signatures were made with minhash {have or None}, but the dedup "
+                f"config has {want}; recompute the signatures"
+            )
+
+
+# -- the barrier -------------------------------------------------------------------------------
+
+
+def _exact_halves(column: pa.Array) -> np.ndarray:
+    return fixed_binary_to_numpy(column, 4).view("<u8").reshape(-1, 2)
+
+
+def _n_shingles(column: pa.Array) -> np.ndarray:
+    return column.to_numpy(zero_copy_only=False) > 0
+
+
+def _read_keys(
+    store: _Store,
+    column: str,
+    to_keys: Callable[[pa.Array], np.ndarray],
+    partition: int = 0,
+    partitions: int = 1,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Keys of one column for all rows (or for the rows whose key falls in ``partition``, then
+    with their row ids), filled batch by batch."""
+    if partitions == 1:
+        keys = np.empty(store.num_rows, dtype=np.uint64)
+        for offset, batch in store.batches([column]):
+            keys[offset : offset + batch.num_rows] = to_keys(batch.column(0))
+        return keys, None
+    parts_k, parts_r = [], []
+    for offset, batch in store.batches([column]):
+        k = to_keys(batch.column(0))
+        sel = np.flatnonzero(k % np.uint64(partitions) == partition)
+        parts_k.append(k[sel])
+        parts_r.append(sel + offset)
+    empty_k, empty_r = np.empty(0, np.uint64), np.empty(0, np.int64)
+    return np.concatenate(parts_k or [empty_k]), np.concatenate(parts_r or [empty_r])
+
+
+def _band_pairs(
+    store: _Store, config: MinHashConfig, band: int, partition: int, partitions: int
+) -> np.ndarray:
+    def to_keys(column: pa.Array) -> np.ndarray:
+        return band_keys(fixed_binary_to_numpy(column, config.rows))
+
+    keys, rows = _read_keys(store, band_columns(config)[band], to_keys, partition, partitions)
+    return band_collisions(keys, rows)
+
+
+def band_pairs(
+    signature_paths: Sequence[str],
+    config: DedupConfig,
+    band: int,
+    *,
+    partition: int = 0,
+    partitions: int = 1,
+) -> np.ndarray:
+    """One unit of the near-dedup barrier, for a distributed executor: the candidate pairs of
+    ``band`` among the documents whose band key falls in ``partition`` of ``partitions``, as
+    global rows of the sorted ``signature_paths``. Memory: 16 bytes per document of the unit
+    (24 when ``partitions > 1``: the row ids)."""
+    assert config.minhash is not None
+    store, metas = _Store.from_paths(sorted(signature_paths))
+    _check_meta(metas, config, sorted(signature_paths))
+    return _band_pairs(store, config.minhash, band, partition, partitions)
+
+
+def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    if not len(pairs):
+        return _EMPTY_PAIRS
+    return np.unique(pairs, axis=0)
+
+
+def _verify(store: _Store, config: MinHashConfig, pairs: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity (share of equal hash values) of every pair, reading one
+    band column at a time for the rows involved only."""
+    rows = np.unique(pairs)
+    iu, iv = np.searchsorted(rows, pairs[:, 0]), np.searchsorted(rows, pairs[:, 1])
+    equal = np.zeros(len(pairs), dtype=np.int64)
+    for name in band_columns(config):
+        values = fixed_binary_to_numpy(store.take([name], rows).column(0), config.rows)
+        for lo in range(0, len(pairs), _BATCH_ROWS):
+            a, b = iu[lo : lo + _BATCH_ROWS], iv[lo : lo + _BATCH_ROWS]
+            equal[lo : lo + len(a)] += (values[a] == values[b]).sum(axis=1)
+    return equal / config.num_perm
+
+
+def _run(
+    store: _Store, config: DedupConfig, workdir: str | None, partitions: int | None
+) -> tuple[DedupResult, np.ndarray]:
+    """The barrier over a store; also returns the global rows of the dropped documents."""
+    n = store.num_rows
+    stats: dict[str, Any] = {"docs": n, "config": config.to_dict()}
+    edges: list[np.ndarray] = []
+    if config.exact:
+        keys, _ = _read_keys(store, "exact", lambda col: _exact_halves(col)[:, 0])
+        pairs = band_collisions(keys)
+        del keys
+        if len(pairs):  # confirm all 128 bits
+            rows = np.unique(pairs)
+            full = _exact_halves(store.take(["exact"], rows).column(0))
+            iu, iv = np.searchsorted(rows, pairs[:, 0]), np.searchsorted(rows, pairs[:, 1])
+            pairs = pairs[(full[iu] == full[iv]).all(axis=1)]
+        stats["exact_groups"] = int(len(np.unique(pairs[:, 0])))
+        stats["exact_duplicates"] = int(len(pairs))
+        edges.append(pairs)
+    mh = config.minhash
+    if mh is not None:
+        valid = store.column_numpy("n_shingles", _n_shingles).astype(bool)
+        units = partitions or max(1, -(-n // _UNIT_DOCS))
+        near = _EMPTY_PAIRS
+        candidates = 0
+        for band in range(mh.bands):
+            for part in range(units):
+                pairs = _cached_pairs(workdir, band, part, units, store, mh)
+                pairs = pairs[valid[pairs[:, 0]] & valid[pairs[:, 1]]]
+                candidates += len(pairs)
+                near = np.concatenate((near, pairs))
+                # Without verification only connectivity matters: keep a spanning forest.
+                near = _unique_pairs(near) if mh.verify_threshold else spanning_pairs(near)
+        stats["candidate_pairs"] = candidates
+        if mh.verify_threshold is not None and len(near):
+            similarity = _verify(store, mh, near)
+            stats["verified_pairs"] = int((similarity >= mh.verify_threshold).sum())
+            stats["rejected_pairs"] = int((similarity < mh.verify_threshold).sum())
+            near = near[similarity >= mh.verify_threshold]
+        edges.append(near)
+    nodes, roots = connected_components(np.concatenate(edges or [_EMPTY_PAIRS]))
+    info = store.take(["id", "source", "n_chars", "exact"], nodes)
+    codes, names = _codes(info.column("source"))
+    priority = None
+    if config.keep == "source_priority":
+        rank = {name: i for i, name in enumerate(config.source_priority or [])}
+        priority = np.array([rank.get(name, len(rank)) for name in names], dtype=np.int64)[codes]
+    keepers = choose_keepers(
+        nodes, roots, keep=config.keep, n_chars=info.column("n_chars").to_numpy(), priority=priority
+    )
+    at = np.searchsorted(nodes, keepers)
+    dropped = np.flatnonzero(keepers != nodes)
+    if config.exact:
+        exact = _exact_halves(info.column("exact").combine_chunks())
+        same_text = (exact[dropped] == exact[at[dropped]]).all(axis=1)
+    else:
+        same_text = np.zeros(len(dropped), dtype=bool)
+    ids, sources = info.column("id"), info.column("source")
+    # which input each drop (and its keeper) comes from, and where in it: a consumer of one
+    # file reads only its own drops, and finds them by position, never by the user's id
+    file, row = store.locate(nodes[dropped])
+    keeper_file, keeper_row = store.locate(keepers[dropped])
+    drops = pa.table(
+        {
+            "id": ids.take(dropped),
+            "source": sources.take(dropped),
+            "reason": pc.if_else(pa.array(same_text, pa.bool_()), "exact", "near"),
+            "duplicate_of": ids.take(at[dropped]),
+            "duplicate_of_source": sources.take(at[dropped]),
+            "file": file,
+            "row": row,
+            "duplicate_of_file": keeper_file,
+            "duplicate_of_row": keeper_row,
+        },
+        schema=DROP_SCHEMA,
+    )
+    stats.update(_report(store, drops, nodes, roots, at, codes, names))
+    return DedupResult(drops, stats), nodes[dropped]
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """A string column as integer codes and the names they stand for."""
+    encoded = column.combine_chunks().dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary.to_pylist()
+
+
+def _cached_pairs(
+    workdir: str | None, band: int, part: int, parts: int, store: _Store, mh: MinHashConfig
+) -> np.ndarray:
+    """A band unit's pairs, saved in ``workdir`` (if given) under a fingerprint of the inputs,
+    so a rerun over the same signature files skips finished units. The cache is local only:
+    with a URI ``workdir`` (an object store) nothing is cached."""
+    if workdir is None or fs.is_uri(workdir):
+        return _band_pairs(store, mh, band, part, parts)
+    name = f"pairs-{store.fingerprint(mh)}-band-{band:03d}-part-{part:04d}-of-{parts:04d}.npy"
+    path = os.path.join(workdir, name)
+    if os.path.exists(path):
+        return np.load(path)
+    pairs = _band_pairs(store, mh, band, part, parts)
+    os.makedirs(workdir, exist_ok=True)
+    tmp = f"{path}.tmp.npy"
+    np.save(tmp, pairs)
+    os.replace(tmp, path)
+    return pairs
+
+
+def _report(
+    store: _Store,
+    drops: pa.Table,
+    nodes: np.ndarray,
+    roots: np.ndarray,
+    keeper_at: np.ndarray,
+    codes: np.ndarray,
+    names: list[str],
+) -> dict[str, Any]:
+    """Report data: clusters, removals per source and reason, cross-source pairs, examples."""
+    per_source: Counter[str] = Counter()
+    for _, batch in store.batches(["source"]):
+        counted = pc.value_counts(batch.column(0))
+        per_source.update(
+            dict(zip(*(counted.field(f).to_pylist() for f in ("values", "counts")), strict=True))
+        )
+    removed: dict[str, Counter[str]] = {"exact": Counter(), "near": Counter()}
+    counts = drops.group_by(["source", "reason"]).aggregate([("id", "count")])
+    for src, reason, count in zip(*(counts.column(c).to_pylist() for c in range(3)), strict=True):
+        removed[reason][src] = count
+    cross: Counter[str] = Counter()
+    elsewhere = pc.not_equal(drops.column("source"), drops.column("duplicate_of_source"))
+    counts = drops.filter(elsewhere).group_by(["source", "duplicate_of_source"])
+    counts = counts.aggregate([("id", "count")])
+    for src, other, count in zip(*(counts.column(c).to_pylist() for c in range(3)), strict=True):
+        cross["\u00d7".join(sorted((src, other)))] += count
+    cluster_roots, sizes = np.unique(roots, return_counts=True)
+    edges = np.array([2, 3, 4, 5, 10, 100, 1000])
+    labels = ["2", "3", "4", "5-9", "10-99", "100-999", "1000-"]
+    hist = np.bincount(np.searchsorted(edges, sizes, side="right") - 1, minlength=len(edges))
+    return {
+        "docs_per_source": dict(sorted(per_source.items())),
+        "clusters": int(len(cluster_roots)),
+        "removed": drops.num_rows,
+        "removed_per_source": dict(sorted((removed["exact"] + removed["near"]).items())),
+        "removed_exact_per_source": dict(sorted(removed["exact"].items())),
+        "removed_near_per_source": dict(sorted(removed["near"].items())),
+        "cross_source": dict(sorted(cross.items())),
+        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
+        "cluster_sizes": {lab: int(c) for lab, c in zip(labels, hist.tolist(), strict=True) if c},
+        "examples": _examples(store, nodes, roots, keeper_at, codes, names, sizes),
+    }
+
+
+def _examples(
+    store: _Store,
+    nodes: np.ndarray,
+    roots: np.ndarray,
+    keeper_at: np.ndarray,
+    codes: np.ndarray,
+    names: list[str],
+    sizes: np.ndarray,
+) -> list[dict[str, Any]]:
+    """A few clusters for people: those spanning sources first, then the largest, then the
+    first. Members are listed keeper first, with the first ``head_chars`` of their text.
+
+    ``size`` is the cluster's true size (at most ``_EXAMPLE_MEMBERS`` members are listed);
+    ``kept_member`` is the index of the kept member in the lists (always 0, the keeper) and
+    ``kept`` its id (ids may repeat, so the index is what marks it)."""
+    if not len(sizes):
+        return []
+    by_root = np.argsort(roots, kind="stable")  # members grouped by cluster, in row order
+    first_at = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    grouped = codes[by_root]
+    spans = np.minimum.reduceat(grouped, first_at) != np.maximum.reduceat(grouped, first_at)
+    chosen = np.lexsort((np.arange(len(sizes)), -sizes, ~spans))[:_EXAMPLES]
+    picked = []
+    for c in chosen.tolist():
+        members = by_root[first_at[c] : first_at[c] + sizes[c]]
+        keeper = int(keeper_at[members[0]])
+        rest = [int(i) for i in members[:_EXAMPLE_MEMBERS].tolist() if i != keeper]
+        picked.append((c, [keeper, *rest][:_EXAMPLE_MEMBERS]))
+    rows = np.unique(np.array([nodes[i] for _, m in picked for i in m], dtype=np.int64))
+    heads = store.take(["id", "head", "n_chars"], rows)
+    found = {
+        int(r): (i, h, k)
+        for r, i, h, k in zip(
+            rows.tolist(),
+            heads.column("id").to_pylist(),
+            heads.column("head").to_pylist(),
+            heads.column("n_chars").to_pylist(),
+            strict=True,
+        )
+    }
+    out = []
+    for c, members in picked:
+        found_rows = [found[int(nodes[i])] for i in members]
+        out.append(
+            {
+                "size": int(sizes[c]),
+                "kept": found_rows[0][0],
+                "kept_member": 0,
+                "ids": [doc_id for doc_id, _, _ in found_rows],
+                "sources": [names[codes[i]] for i in members],
+                "n_chars": [n_chars for _, _, n_chars in found_rows],
+                "texts": [head for _, head, _ in found_rows],
+            }
+        )
+    return out
+
+
+def find_duplicates(
+    signature_paths: Sequence[str],
+    config: DedupConfig,
+    workdir: str | None = None,
+    *,
+    partitions: int | None = None,
+) -> DedupResult:
+    """The barrier over the signature Parquet files of ALL sources.
+
+    Paths are sorted first, so the result does not depend on their order. ``workdir`` keeps
+    each band unit's pairs (``pairs-<fingerprint>-band-BBB-part-PPPP-of-NNNN.npy``; the
+    fingerprint covers the files and parameters) so a rerun skips finished units.
+    ``partitions`` splits each band by key range (default: one unit per 2^29 documents).
+    """
+    paths = sorted(signature_paths)
+    store, metas = _Store.from_paths(paths)
+    _check_meta(metas, config, paths)
+    return _run(store, config, workdir, partitions)[0]
+
+
+def find_duplicates_in_tables(
+    tables: Sequence[pa.Table], config: DedupConfig
+) -> tuple[DedupResult, np.ndarray]:
+    """The barrier over in-memory signature tables, in the given order (the library stages
+    use it). Also returns the rows (over the concatenated tables) of the dropped documents."""
+    store, metas = _Store.from_tables(tables)
+    _check_meta(metas, config, [f"table {i}" for i in range(len(tables))])
+    return _run(store, config, None, None)
