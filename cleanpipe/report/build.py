@@ -1,5 +1,6 @@
-"""report.json: what happened to every document, per source and per stage; and the terminal
-summary of it (``cleanpipe report OUT``)."""
+"""report.json: what happened to every document, per source and per stage (``build_report``),
+and the three files of a run's report (``write_reports``: report.json, report.md,
+report.html)."""
 
 from __future__ import annotations
 
@@ -9,38 +10,30 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
-from rich.console import Console
-from rich.table import Table
 
 from cleanpipe.config import Config
 from cleanpipe.io import fs
 from cleanpipe.io.writers import write_json_atomic, write_text_atomic
 from cleanpipe.mixture import MixturePlan
-from cleanpipe.signals import merge_collected
+from cleanpipe.report.html import render_html
+from cleanpipe.report.markdown import render_markdown
+from cleanpipe.report.samples import merge_collected
+from cleanpipe.stages.base import StageStats
 from cleanpipe.tokens import EstimateStats
 
 
 def _stage_totals(mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each stage's stats summed over the source's map tasks, in pipeline order."""
-    totals: dict[str, dict[str, Any]] = {}
+    """Each stage's stats merged over the source's map tasks (``StageStats.merge``), in
+    pipeline order; seconds rounded to milliseconds."""
+    totals: dict[str, StageStats] = {}
     for s in mine:
         for st in s["stages"]:
-            total = totals.setdefault(st["stage"], {"stage": st["stage"]})
-            for key, value in st.items():
-                if key == "stage":
-                    continue
-                if isinstance(value, dict):
-                    total.setdefault(key, Counter()).update(value)
-                else:
-                    total[key] = total.get(key, 0) + value
-    stages = []
-    for total in totals.values():
-        total = {
-            k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()
-        }
-        total["seconds"] = round(total.get("seconds", 0.0), 3)
-        stages.append(total)
-    return stages
+            stats = StageStats.from_dict(st)
+            if stats.stage in totals:
+                totals[stats.stage].merge(stats)
+            else:
+                totals[stats.stage] = stats
+    return [{**t.to_dict(), "seconds": round(t.seconds, 3)} for t in totals.values()]
 
 
 def _funnel(
@@ -216,7 +209,7 @@ def build_report(
 
     ``collected(source)`` yields what the source's map tasks collected (languages, examples
     and the signal sample table), one task at a time: they are folded as they come (see
-    :func:`cleanpipe.signals.merge_collected`). ``written`` holds, per source, the rows in
+    :func:`cleanpipe.report.samples.merge_collected`). ``written`` holds, per source, the rows in
     its staging/ and rejects/ files (``staged``, ``rejected``). With ``error`` the report is
     of a failed run (``status: failed``): whatever was done before the error.
     """
@@ -276,9 +269,6 @@ def build_report(
 
 def write_reports(report: dict[str, Any], root: str) -> None:
     """report.json for machines; report.md and a self-contained report.html for people."""
-    from cleanpipe.report_html import render_html
-    from cleanpipe.report_render import render_markdown
-
     write_json_atomic(report, fs.join(root, "report.json"))
     write_text_atomic(render_markdown(report), fs.join(root, "report.md"))
     write_text_atomic(render_html(report), fs.join(root, "report.html"))
@@ -288,148 +278,3 @@ def load_report(root: str) -> dict[str, Any]:
     """report.json of a run's output folder (a path or URI), or that file itself."""
     path = fs.join(root, "report.json") if fs.isdir(root) else root
     return json.loads(fs.read_text(path))
-
-
-def print_report(report: dict[str, Any], console: Console | None = None) -> None:
-    """The run in a terminal: an error first if it failed, the funnel per source (documents,
-    characters, tokens), the mixture table, the dedup summary table, then the accounting
-    problems, warnings and notes. Reads every field safely: older and failed runs lack some."""
-    from rich.markup import escape
-
-    from cleanpipe.mixture import EPOCH_WARNING
-    from cleanpipe.report_render import (
-        _accounting,
-        _accounting_problems,
-        _failed,
-        _funnel,
-        _get,
-        _has_mixture,
-        _int,
-        _map,
-        _notes,
-        _opt_num,
-        _pct,
-        _short_reason,
-        _sources,
-        _warnings,
-        dedup_summary_rows,
-    )
-
-    console = console or Console()
-    error = _failed(report)
-    if error is not None:
-        console.print(f"[bold red]run failed:[/bold red] {escape(error)}")
-        console.print("what the run got to before it failed (– where it did not get to):")
-    run = _map(report, "run")
-    console.print(
-        f"[bold]{_int(run.get('total_docs'))} documents, {_int(run.get('total_tokens'))} "
-        f"tokens[/bold] ({escape(str(run.get('tokenizer', '–')))}) in "
-        f"{_int(run.get('shards_written'))} shard(s); seed {run.get('seed', '–')}; "
-        f"budget {_int(run.get('budget_tokens'))} tokens ({run.get('budget_rule') or '–'})"
-    )
-    sources = _sources(report)
-    estimated = any(src.get("funnel_tokens") == "estimated" for src in sources.values())
-    funnel = Table(title="Funnel: documents, characters and tokens after each step")
-    funnel.add_column("source")
-    funnel.add_column("step")
-    funnel.add_column("docs", justify="right")
-    funnel.add_column("chars", justify="right")
-    funnel.add_column("tokens" + (" (est.)" if estimated else ""), justify="right")
-    funnel.add_column("dropped (by reason)")
-    for name, src in sources.items():
-        for i, step in enumerate(_funnel(src)):
-            reasons = ", ".join(
-                f"{_short_reason(k, step.step)} {v:,}" for k, v in step.dropped.items() if v
-            )
-            funnel.add_row(
-                escape(name) if i == 0 else "",
-                escape(step.step),
-                f"{step.docs:,}",
-                _int(step.chars),
-                _int(step.tokens),
-                escape(reasons),
-            )
-        funnel.add_section()
-    console.print(funnel)
-    if _has_mixture(report):
-        mix = Table(title="Mixture: target vs achieved (by tokens)")
-        for col in (
-            "source",
-            "available tokens",
-            "target",
-            "achieved",
-            "epochs",
-            "output docs",
-            "accounting",
-        ):
-            mix.add_column(col, justify="left" if col == "source" else "right")
-        for name, src in sources.items():
-            epochs = _opt_num(src.get("epochs"))
-            epochs_text = "–" if epochs is None else f"{epochs:.2f}"
-            if epochs is not None and epochs > EPOCH_WARNING:
-                epochs_text = f"[red]{epochs_text} (>{EPOCH_WARNING:g})[/red]"
-            mix.add_row(
-                escape(name),
-                _int(src.get("tokens_available")),
-                _pct(src.get("target_share")),
-                _pct(src.get("achieved_share")),
-                epochs_text,
-                _int(src.get("output_docs")),
-                "ok" if _accounting(src)[4] else "[red]MISMATCH[/red]",
-            )
-        console.print(mix)
-    else:
-        console.print("mixture: the run did not get as far as planning it")
-    dedup_rows = (
-        dedup_summary_rows(_map(report, "dedup")) if _get(report, "dedup", "enabled") else []
-    )
-    if dedup_rows:
-        dedup = Table(title="Dedup")
-        dedup.add_column("dedup")
-        dedup.add_column("value")
-        for label, value in dedup_rows:
-            dedup.add_row(escape(label), escape(value))
-        console.print(dedup)
-    for name, src in sources.items():
-        for problem in _accounting_problems(src):
-            console.print(f"[red]accounting:[/red] {escape(name)}: {escape(problem)}")
-    for warning in _warnings(report):
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
-    for note in _notes(report):
-        console.print(f"[cyan]note:[/cyan] {escape(note)}")
-
-
-def print_plan(plan: MixturePlan, basis: str, console: Console | None = None) -> None:
-    """The mixture plan as a table: tokens available, target, epochs, warnings."""
-    from cleanpipe.mixture import EPOCH_WARNING
-
-    console = console or Console()
-    console.print(f"plan from {basis}")
-    console.print(f"budget: {plan.budget_tokens:,.0f} tokens ({plan.budget_rule})")
-    table = Table()
-    for col in (
-        "source",
-        "docs",
-        "available tokens",
-        "share",
-        "target tokens",
-        "epochs",
-        "max epochs",
-    ):
-        table.add_column(col, justify="left" if col == "source" else "right")
-    for name, p in plan.sources.items():
-        epochs = f"{p.epochs:.2f}"
-        if p.epochs > EPOCH_WARNING:
-            epochs = f"[red]{epochs} (>{EPOCH_WARNING:g})[/red]"
-        table.add_row(
-            name,
-            f"{p.available_docs:,}",
-            f"{p.available_tokens:,}",
-            f"{p.weight:.1%}",
-            f"{p.target_tokens:,.0f}",
-            epochs,
-            f"{p.max_epochs:g}",
-        )
-    console.print(table)
-    for warning in plan.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -1,5 +1,5 @@
 """``cleanpipe report OUT`` and ``cleanpipe plan`` in a terminal (``print_report``,
-``print_plan``), on the report of a real run of the llama config (see test_report_render)."""
+``print_plan``), on the report of a real run of the llama config (tests/report/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_config
 from rich.console import Console
-from test_report_render import _failed_run, _with_funnel_sizes, llama_report
 
 from cleanpipe import mixture
 from cleanpipe.config import load_config
 from cleanpipe.report import print_plan, print_report
 from cleanpipe.runner import run
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return llama_report(tmp_path_factory)
+from tests.conftest import write_config
 
 
 def terminal(report: dict, width: int = 100) -> str:
@@ -30,8 +24,8 @@ def terminal(report: dict, width: int = 100) -> str:
     return console.export_text()
 
 
-def test_the_funnel_shows_chars_and_tokens_or_dashes(report: dict) -> None:
-    sized = _with_funnel_sizes(report)
+def test_the_funnel_shows_chars_and_tokens_or_dashes(report: dict, sized_report: dict) -> None:
+    sized = sized_report
     c4 = next(s for s in sized["sources"]["web"]["funnel"] if s["step"] == "c4_quality")
     text = terminal(sized, width=140)
     line = next(line for line in text.splitlines() if "c4_quality" in line)
@@ -47,8 +41,8 @@ def test_the_funnel_shows_chars_and_tokens_or_dashes(report: dict) -> None:
     assert line.count("–") == 2
 
 
-def test_a_failed_run_prints_the_error_first_then_what_is_there(report: dict) -> None:
-    failed = _failed_run(report)
+def test_a_failed_run_prints_the_error_first_then_what_is_there(failed_report: dict) -> None:
+    failed = failed_report
     text = terminal(failed, width=200)
     assert text.startswith(f"run failed: {failed['error']}")
     assert "Funnel:" in text and "did not get as far as planning it" in text

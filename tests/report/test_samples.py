@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from cleanpipe.document import Document
-from cleanpipe.signals import SIGNAL_SAMPLE, SignalCollector, _id_hash, merge_collected
+from cleanpipe.report.samples import SIGNAL_SAMPLE, SignalCollector, id_hash, merge_collected
 
 
 def _docs(n: int, seed: int) -> list[Document]:
@@ -45,5 +45,5 @@ def test_folding_tasks_one_by_one_equals_one_collector_over_everything() -> None
     assert len(folded["examples"]["gopher_quality:short"]) == 3
     # the sample is the 2,000 documents with the smallest id hashes, not the first ones seen
     everything = [d for docs in tasks for d in docs]
-    smallest = sorted(everything, key=lambda d: _id_hash(d.id))[:SIGNAL_SAMPLE]
+    smallest = sorted(everything, key=lambda d: id_hash(d.id))[:SIGNAL_SAMPLE]
     assert folded["signals"]["lang_score"] == [round(d.meta["lang_score"], 4) for d in smallest]
