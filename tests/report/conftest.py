@@ -49,6 +49,18 @@ def sized_report(llama_report: dict) -> dict:
 
 
 @pytest.fixture
+def unsized_report(llama_report: dict) -> dict:
+    """The report as an older run wrote it: no chars or tokens per funnel step."""
+    older = copy.deepcopy(llama_report)
+    for src in older["sources"].values():
+        src.pop("funnel_tokens", None)
+        for step in src["funnel"]:
+            step.pop("chars", None)
+            step.pop("tokens", None)
+    return older
+
+
+@pytest.fixture
 def failed_report(llama_report: dict) -> dict:
     """What the run driver writes when a run fails after reading and staging."""
     failed = copy.deepcopy(llama_report)
