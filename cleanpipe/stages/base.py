@@ -22,24 +22,29 @@ from itertools import islice
 from typing import Any, ClassVar, Protocol
 
 from cleanpipe.document import Document
+from cleanpipe.errors import StageLoadError
+from cleanpipe.stages.measure import no_space_language
+from cleanpipe.stages.rules import Drop, Rules, Verdict
 
-
-@dataclass(frozen=True, slots=True)
-class Drop:
-    """A failed rule and what was measured against which threshold.
-
-    ``rule`` becomes the reason (``<stage>:<rule>``) exactly as a plain rule name would;
-    ``detail`` is for people reading rejects/: the measured value and the limit it crossed
-    (``mean_word_length 2.1 < 3.0``), so nobody has to rerun to see by how much. Build it
-    only for a dropped document, from the numbers already stored in ``doc.meta``.
-    """
-
-    rule: str
-    detail: str = ""
-
-
-#: what ``check``/``process`` return: ``None`` keeps, a rule name or a :class:`Drop` drops.
-Verdict = str | Drop | None
+__all__ = [
+    "ENTRY_POINT_ERRORS",
+    "ENTRY_POINT_GROUP",
+    "PLUGIN_PATH_ENV",
+    "STAGE_REGISTRY",
+    "Drop",
+    "DropSink",
+    "Filter",
+    "SignalFilter",
+    "Stage",
+    "StageLoadError",
+    "StageStats",
+    "Transform",
+    "Verdict",
+    "batched",
+    "load_entry_points",
+    "register",
+    "stage_class",
+]
 
 
 class DropSink(Protocol):
@@ -98,7 +103,10 @@ class StageStats:
         )
 
     def merge(self, other: StageStats) -> None:
-        """Add another worker's stats for the same stage into this one."""
+        """Add another worker's stats for the same stage into this one (every count, the
+        characters and the seconds)."""
+        if other.stage != self.stage:
+            raise ValueError(f"cannot merge stats of stage {other.stage!r} into {self.stage!r}")
         self.docs_in += other.docs_in
         self.docs_out += other.docs_out
         self.chars_in += other.chars_in
@@ -108,6 +116,21 @@ class StageStats:
         self.dropped.update(other.dropped)
         self.dropped_chars.update(other.dropped_chars)
         self.would_drop.update(other.would_drop)
+
+    def __add__(self, other: StageStats) -> StageStats:
+        """The stats of both, as a new object (datatrove's ``Stats.__add__``):
+        ``sum(per_worker_stats)`` merges the workers' stats of one stage."""
+        if not isinstance(other, StageStats):
+            return NotImplemented
+        total = StageStats(self.stage)
+        total.merge(self)
+        total.merge(other)
+        return total
+
+    def __radd__(self, other: object) -> StageStats:
+        if other == 0:  # the start of sum()
+            return StageStats(self.stage) + self
+        return NotImplemented
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -250,6 +273,57 @@ class Transform(Stage):
         return None
 
 
+class SignalFilter(Filter):
+    """A filter that records measured signals in ``doc.meta[name]``, then applies
+    :class:`~cleanpipe.stages.rules.Rules` to them. Subclasses implement :meth:`measure`.
+
+    ``notes`` counts documents for which rules were skipped (``word_rules_skipped:zh``).
+    """
+
+    rules: Rules
+
+    def __init__(self, *, annotate_only: bool = False) -> None:
+        super().__init__(annotate_only=annotate_only)
+        self.notes: Counter[str] = Counter()
+
+    def measure(self, doc: Document) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def measure_batch(self, docs: list[Document]) -> list[dict[str, Any]]:
+        """:meth:`measure` of each document; a filter whose signals are cheaper to measure
+        for many documents at once overrides this."""
+        return [self.measure(doc) for doc in docs]
+
+    def report_extra(self) -> dict[str, int]:
+        return dict(sorted(self.notes.items()))
+
+    def check(self, doc: Document) -> Drop | None:
+        return self.decide(doc, self.measure(doc))
+
+    def process_batch(self, docs: list[Document]) -> list[Verdict]:
+        signals = self.measure_batch(docs)
+        return [self.decide(doc, s) for doc, s in zip(docs, signals, strict=True)]
+
+    def decide(self, doc: Document, signals: dict[str, Any]) -> Drop | None:
+        """Record ``signals`` in ``doc.meta``, then apply the rules to exactly those: the
+        first failed rule, its detail showing the stored value against the threshold."""
+        doc.meta[self.name] = signals
+        return self.rules_for(signals).first_failure(signals)
+
+    def rules_for(self, signals: dict[str, Any]) -> Rules:
+        """The thresholds for this document (one set unless a filter has several)."""
+        return self.rules
+
+    def word_rules_apply(self, doc: Document, signals: dict[str, Any]) -> bool:
+        """False (and noted in ``signals`` and ``notes``) for a language without spaces."""
+        lang = no_space_language(doc.text, doc.meta)
+        if lang is None:
+            return True
+        signals["word_rules_skipped"] = lang
+        self.notes[f"word_rules_skipped:{lang}"] += 1
+        return False
+
+
 # -- registry ----------------------------------------------------------------------------
 
 STAGE_REGISTRY: dict[str, type[Stage]] = {}
@@ -263,10 +337,6 @@ PLUGIN_PATH_ENV = "CLEANPIPE_PLUGIN_PATH"
 #: entry points that failed to load: name -> one-line reason (kept so it is said once).
 ENTRY_POINT_ERRORS: dict[str, str] = {}
 _entry_points_tried: set[str] = set()
-
-
-class StageLoadError(LookupError):
-    """A configured stage cannot be found or imported (in the driver or in a worker)."""
 
 
 def register(name: str) -> Callable[[type[Stage]], type[Stage]]:

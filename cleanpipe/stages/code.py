@@ -5,9 +5,9 @@ import os
 from typing import Any
 
 from cleanpipe.document import Document
-from cleanpipe.stages._text import ABOVE, BELOW, Rule, Rules, ratio
-from cleanpipe.stages.base import register
-from cleanpipe.stages.quality import SignalFilter
+from cleanpipe.stages.base import SignalFilter, register
+from cleanpipe.stages.measure import ratio
+from cleanpipe.stages.rules import ABOVE, BELOW, Rule, Rules
 from cleanpipe.tokens import TokenCounter
 
 #: The Stack v2 (Lozhkov et al. 2024, section 3 "long line filters"): HTML, JSON, Markdown,

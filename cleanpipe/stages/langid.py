@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cleanpipe.document import Document
-from cleanpipe.stages._text import BELOW, describe_failure, format_against
-from cleanpipe.stages.base import Drop, Filter, Verdict, register
+from cleanpipe.stages.base import Filter, register
+from cleanpipe.stages.rules import BELOW, Drop, Verdict, describe_failure, format_against
 
 #: environment variable naming a model file to use instead of the bundled ``lid.176.ftz``.
 MODEL_ENV = "CLEANPIPE_LID_MODEL"

@@ -22,21 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from cleanpipe.document import Document
-from cleanpipe.stages._text import (
-    ABOVE,
-    AT_OR_ABOVE,
-    AT_OR_BELOW,
-    BELOW,
-    Rules,
+from cleanpipe.stages.base import SignalFilter, register
+from cleanpipe.stages.measure import (
     TextView,
     duplicate_stats,
     ends_with_terminal,
     ngram_char_fractions_batch,
-    no_space_language,
     ratio,
     text_view,
 )
-from cleanpipe.stages.base import Drop, Filter, Verdict, register
+from cleanpipe.stages.rules import ABOVE, AT_OR_ABOVE, AT_OR_BELOW, BELOW, Drop, Rules
 
 #: Rae et al. (2021), appendix A.1.1: the stop-word rule's list.
 GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
@@ -44,57 +39,6 @@ GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 BULLETS = ("•", "‣", "⁃", "◦", "▪", "▫", "●", "○", "■", "□", "►", "➢", "➤", "-", "*", "–")
 ELLIPSES = ("...", "…")
 _LETTER = re.compile(r"[^\W\d_]")
-
-
-class SignalFilter(Filter):
-    """A filter that records measured signals in ``doc.meta[name]``, then applies
-    :class:`~cleanpipe.stages._text.Rules` to them. Subclasses implement :meth:`measure`.
-
-    ``notes`` counts documents for which rules were skipped (``word_rules_skipped:zh``).
-    """
-
-    rules: Rules
-
-    def __init__(self, *, annotate_only: bool = False) -> None:
-        super().__init__(annotate_only=annotate_only)
-        self.notes: Counter[str] = Counter()
-
-    def measure(self, doc: Document) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def measure_batch(self, docs: list[Document]) -> list[dict[str, Any]]:
-        """:meth:`measure` of each document; a filter whose signals are cheaper to measure
-        for many documents at once overrides this."""
-        return [self.measure(doc) for doc in docs]
-
-    def report_extra(self) -> dict[str, int]:
-        return dict(sorted(self.notes.items()))
-
-    def check(self, doc: Document) -> Drop | None:
-        return self.decide(doc, self.measure(doc))
-
-    def process_batch(self, docs: list[Document]) -> list[Verdict]:
-        signals = self.measure_batch(docs)
-        return [self.decide(doc, s) for doc, s in zip(docs, signals, strict=True)]
-
-    def decide(self, doc: Document, signals: dict[str, Any]) -> Drop | None:
-        """Record ``signals`` in ``doc.meta``, then apply the rules to exactly those: the
-        first failed rule, its detail showing the stored value against the threshold."""
-        doc.meta[self.name] = signals
-        return self.rules_for(signals).first_failure(signals)
-
-    def rules_for(self, signals: dict[str, Any]) -> Rules:
-        """The thresholds for this document (one set unless a filter has several)."""
-        return self.rules
-
-    def word_rules_apply(self, doc: Document, signals: dict[str, Any]) -> bool:
-        """False (and noted in ``signals`` and ``notes``) for a language without spaces."""
-        lang = no_space_language(doc.text, doc.meta)
-        if lang is None:
-            return True
-        signals["word_rules_skipped"] = lang
-        self.notes[f"word_rules_skipped:{lang}"] += 1
-        return False
 
 
 def _letterless(words: Iterable[str]) -> int:
@@ -270,7 +214,7 @@ class GopherRepetition(SignalFilter):
 
     def measure_batch(self, docs: list[Document]) -> list[dict[str, Any]]:
         """The n-gram signals of a whole batch are one numpy computation
-        (:func:`~cleanpipe.stages._text.ngram_char_fractions_batch`); per document, numpy's
+        (:func:`~cleanpipe.stages.measure.ngram_char_fractions_batch`); per document, numpy's
         per-call overhead would outweigh the work on a few hundred words."""
         measured: list[dict[str, Any]] = []
         word_lists: list[tuple[list[str], list[int]]] = []

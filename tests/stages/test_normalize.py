@@ -47,7 +47,7 @@ def _sample_texts() -> list[str]:
     from pathlib import Path
 
     texts = []
-    for path in sorted((Path(__file__).resolve().parent.parent / "sample_data").glob("*/*.jsonl*")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "sample_data").glob("*/*.jsonl*")):
         if path.suffix == ".zst":
             continue
         opener = gzip.open if path.suffix == ".gz" else open

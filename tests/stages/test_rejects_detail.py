@@ -15,8 +15,8 @@ import pytest
 from cleanpipe.config import load_config
 from cleanpipe.document import Document
 from cleanpipe.runner import run
-from cleanpipe.stages._text import ABOVE, BELOW, describe_failure, format_against
 from cleanpipe.stages.base import Drop, Filter, Transform
+from cleanpipe.stages.rules import ABOVE, BELOW, describe_failure, format_against
 from tests.conftest import ENGLISH, write_config
 
 GERMAN = (

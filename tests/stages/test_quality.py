@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanpipe.document import Document
-from cleanpipe.stages._text import TextView, ngram_char_fractions, no_space_language, text_view
 from cleanpipe.stages.base import STAGE_REGISTRY
+from cleanpipe.stages.measure import TextView, ngram_char_fractions, no_space_language, text_view
 from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 
 GETTYSBURG = (
@@ -743,7 +743,7 @@ def test_a_batch_gives_each_document_the_signals_it_gets_alone():
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "sample_data" / "web" / "crawl-000.jsonl.gz"
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "web" / "crawl-000.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for line in list(fh)[:120]]
     texts += ["the same words " * 40, "the same words " * 40, "", "one two three four five"]
