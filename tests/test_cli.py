@@ -33,12 +33,12 @@ def test_stages_prints_whole_first_paragraphs_without_sphinx_markup_and_choices(
     out = result.output
     assert not re.search(r":(func|class|meth|data|mod):`", out)
     words = " ".join(out.split())  # captions wrap at the table's width
-    # was cut after "with a" (its first line) and showed (:func:`normalize`)
+    # was cut after "with a" (its first line) and showed (:func:`...fold_text`)
     assert (
         'C4 cleaning: Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a '
         'Unified Text-to-Text Transformer" (T5)'
     ) in words
-    assert "identical normalized texts (normalize), across all sources." in words
+    assert "identical folded texts (cleanpipe.dedup.signatures.fold_text), across all" in words
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 4}
     assert "first, longest, source_priority" in rows["keep"]
     assert "NFC, NFKC, NFD, NFKD, None" in rows["normalization"]

@@ -284,3 +284,72 @@ def test_plugin_stage_runs_on_ray_workers(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert report(root)["sources"]["web"]["dropped"] == {"min_chars_ray:too_short": 3}
+
+
+CHECKED_STAGE = """\
+from cleanpipe.stages import Filter, register
+
+
+@register("checked_{tag}")
+class Checked(Filter):
+    def __init__(self, *, min_chars: int = 10) -> None:
+        super().__init__()
+        if min_chars < 0:
+            raise ValueError(f"min_chars must be >= 0, got {{min_chars}}")
+        if min_chars == 13:
+            raise RuntimeError("bug")  # a mistake in the stage, not in anyone's config
+        self.min_chars = min_chars
+
+    def check(self, doc):
+        return None
+
+
+@register("needs_{tag}")
+class Needs(Filter):
+    def __init__(self, *, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def check(self, doc):
+        return None
+"""
+
+
+def checked_project(tmp_path: Path, tag: str, min_chars: int, stage: str = "") -> Path:
+    stage = stage or f"{{checked_{tag}: {{min_chars: {min_chars}}}}}"
+    root = project(tmp_path, tag, stages=stage)
+    (root / f"my_stages_{tag}.py").write_text(CHECKED_STAGE.format(tag=tag))
+    return root / "my.yaml"
+
+
+def test_a_value_the_stage_refuses_is_a_config_error_with_its_key_path(tmp_path: Path) -> None:
+    config = checked_project(tmp_path, "refuses", min_chars=-1)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(config))
+    assert info.value.problems == [
+        "sources.web.stages[1].checked_refuses: min_chars must be >= 0, got -1"
+    ]
+    failed = cli("validate", str(config), cwd=tmp_path)
+    assert failed.returncode == 2
+    assert "Traceback" not in failed.stderr
+
+
+def test_a_bug_in_a_stage_constructor_is_a_traceback_not_a_config_error(tmp_path: Path) -> None:
+    config = checked_project(tmp_path, "bug", min_chars=13)
+    with pytest.raises(RuntimeError, match="^bug$"):
+        load_config(str(config))
+    failed = cli("validate", str(config), cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "Traceback" in failed.stderr
+    assert failed.stderr.rstrip().endswith("RuntimeError: bug")
+    assert "config problem" not in failed.stderr
+
+
+def test_a_required_parameter_left_out_is_a_config_error(tmp_path: Path) -> None:
+    config = checked_project(tmp_path, "needs", 0, stage="needs_needs")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(config))
+    assert info.value.problems == [
+        "sources.web.stages[1].needs_needs.path: missing: a required parameter of stage "
+        "'needs_needs'"
+    ]
