@@ -21,11 +21,13 @@ RESUME_HINT = (
 )
 
 
-def _load(config_path: str, output: str | None = None):  # noqa: ANN202 - returns Config
+def _load(  # noqa: ANN202 - returns Config
+    config_path: str, output: str | None = None, require_output: bool = True
+):
     from cleanpipe.config import ConfigError, load_config
 
     try:
-        return load_config(config_path, output=output)
+        return load_config(config_path, output=output, require_output=require_output)
     except ConfigError as err:
         click.echo(f"error: {config_path}: {err}", err=True)
         sys.exit(2)
@@ -194,11 +196,11 @@ def validate(config_path: str) -> None:
     Example:
       cleanpipe validate configs/mixtures/llama.yaml
     """
-    config = _load(config_path)
+    config = _load(config_path, require_output=False)
     n_stages = sum(len(s.stages) for s in config.sources.values())
+    output = config.output.path or "not set: `cleanpipe run` needs --output DIR"
     click.echo(
-        f"{config_path}: ok ({len(config.sources)} sources, {n_stages} stages, "
-        f"output {config.output.path})"
+        f"{config_path}: ok ({len(config.sources)} sources, {n_stages} stages, output {output})"
     )
 
 

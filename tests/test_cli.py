@@ -106,3 +106,19 @@ def test_ctrl_c_exits_130_without_tracebacks_and_says_how_to_resume(tmp_path: Pa
     resumed = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"map tasks reused: {finished}/" in resumed.stderr
+
+
+def test_run_with_output_flag_needs_no_output_section(tmp_path: Path, jsonl_gz: Path) -> None:
+    body = config_text(tmp_path, jsonl_gz).replace(f"output: {{path: {tmp_path / 'out'}}}\n", "")
+    config = write_config(tmp_path, body)
+    runner = CliRunner()
+    checked = runner.invoke(main, ["validate", str(config)])
+    assert checked.exit_code == 0, checked.output
+    assert "output not set: `cleanpipe run` needs --output DIR" in checked.output
+    refused = runner.invoke(main, ["run", str(config), "-q", "-w", "1"])
+    assert refused.exit_code == 2
+    assert "output: missing" in refused.output
+    out = tmp_path / "given"
+    done = runner.invoke(main, ["run", str(config), "--output", str(out), "-q", "-w", "1"])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["train-00000-of-00001.parquet"]

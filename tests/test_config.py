@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from cleanpipe.config import ConfigError, load_config, parse_config, parse_size
+from cleanpipe.config import (
+    ConfigError,
+    MixtureConfig,
+    OutputConfig,
+    SourceConfig,
+    load_config,
+    parse_config,
+    parse_size,
+)
+from cleanpipe.dedup.config import DedupConfig
 
 
 @pytest.fixture
@@ -308,6 +317,39 @@ def test_output_path_that_cannot_be_written(good: dict, tmp_path: Path) -> None:
     ]
     with pytest.raises(ConfigError, match="--output: "):
         parse_config(dict(good, output={"path": str(tmp_path / "ok")}), output=str(blocker))
+
+
+def test_output_flag_stands_in_for_a_missing_output_section(good: dict, tmp_path: Path) -> None:
+    del good["output"]
+    config = parse_config(good, output=str(tmp_path / "elsewhere"))
+    assert config.output.path == str(tmp_path / "elsewhere")
+    assert config.output.shard_size == 256_000_000  # the OutputConfig defaults
+    assert config.output.compression == "zstd"
+    assert problems(good) == [
+        "output: missing: expected {path: ..., shard_size: ..., compression: ...}"
+    ]
+
+
+def test_output_section_without_a_path_takes_it_from_the_flag(good: dict, tmp_path: Path) -> None:
+    del good["output"]["path"]
+    config = parse_config(good, output=str(tmp_path / "elsewhere"))
+    assert (config.output.path, config.output.shard_size) == (str(tmp_path / "elsewhere"), 10**6)
+    assert problems(good) == ["output.path: missing: the folder to write to"]
+
+
+def test_a_config_may_leave_the_output_to_the_run_when_asked(good: dict) -> None:
+    del good["output"]
+    assert parse_config(good, require_output=False).output.path == ""
+
+
+def test_defaults_are_the_dataclass_defaults(good: dict) -> None:
+    good = {"sources": {"web": {"paths": good["sources"]["web"]["paths"], "weight": 1}}}
+    config = parse_config(good, output="out")
+    assert config.seed == 0
+    assert config.sources["web"] == SourceConfig("web", tuple(good["sources"]["web"]["paths"]), 1.0)
+    assert config.mixture == MixtureConfig()
+    assert config.output == OutputConfig("out")
+    assert config.dedup == DedupConfig()
 
 
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root writes anywhere")
