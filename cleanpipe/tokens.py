@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -95,10 +95,9 @@ class EstimateStats:
     holdout_tokens: int = 0  # exact
     holdout_estimated: float = 0.0
     holdout_abs_error: float = 0.0  # sum over documents of |estimate - exact|
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "extra"}
+        return asdict(self)
 
     def merge(self, other: dict[str, Any]) -> None:
         for key, value in other.items():

@@ -98,6 +98,12 @@ def _filesystem(base: str, query: str) -> tuple[pafs.FileSystem, str]:
     return pafs.FileSystem.from_uri(f"{uri}?{options}" if options else uri)
 
 
+def clear_cache() -> None:
+    """Forget the filesystems made so far, so the next use reads credentials and endpoints
+    from the environment again (tests and long-lived processes whose settings change)."""
+    _filesystem.cache_clear()
+
+
 def resolve(path: str) -> tuple[pafs.FileSystem | None, str]:
     """``(filesystem, path inside it)`` of a URI; ``(None, path)`` for a local path, which
     callers use as it is (pyarrow functions take ``filesystem=None`` for local paths)."""

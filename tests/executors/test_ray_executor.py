@@ -21,7 +21,7 @@ from cleanpipe.executors.local import LocalExecutor
 from cleanpipe.executors.ray import RayExecutor, import_ray
 from cleanpipe.runner import RunError, run
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 #: what a source's report must agree on, whichever executor ran the steps (not timings).
 SOURCE_KEYS = [
     "input_docs",

@@ -29,7 +29,7 @@ from cleanpipe.io.readers import InputFile, expand_paths  # noqa: E402
 from cleanpipe.report import load_report  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BUCKET = "cleanpipe-test"
 _REAL_SHARD_TASK = runner.run_shard_task
 
@@ -82,7 +82,7 @@ def s3() -> Iterator[pafs.S3FileSystem]:
     mp.setenv("AWS_REGION", "us-east-1")
     mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
     mp.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-    fs._filesystem.cache_clear()
+    fs.clear_cache()
     store = pafs.S3FileSystem(
         access_key="testing",
         secret_key="testing",
@@ -111,7 +111,7 @@ def s3() -> Iterator[pafs.S3FileSystem]:
         yield store
     finally:
         mp.undo()
-        fs._filesystem.cache_clear()
+        fs.clear_cache()
         server.stop()
 
 
