@@ -27,15 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from _common import stdlib_docstrings
 
-from cleanpipe.document import Document
-from cleanpipe.stages.dedup import (
-    DedupConfig,
-    MinHashConfig,
+from cleanpipe.dedup.config import DedupConfig, MinHashConfig
+from cleanpipe.dedup.signatures import (
     band_columns,
     dedup_signatures,
     minhash_signatures,
     signature_schema,
 )
+from cleanpipe.document import Document
 
 WORD = re.compile(r"\w+")
 
@@ -172,7 +171,7 @@ def peak_rss_mb() -> float:
 
 def run_barrier(directory: str) -> None:
     """Child process: the barrier alone, so the peak memory is its own."""
-    from cleanpipe.dedup_index import find_duplicates
+    from cleanpipe.dedup.clusters import find_duplicates
 
     paths = sorted(str(p) for p in Path(directory).glob("*.sig.parquet"))
     base = peak_rss_mb()
