@@ -7,10 +7,12 @@ stages (:class:`cleanpipe.stages.ExactDedup`, :class:`cleanpipe.stages.MinHashDe
   table (id, source, length, exact hash, MinHash values by LSH band) — pure functions;
 - barrier side, :mod:`cleanpipe.dedup.clusters`: once, over the signature tables of every
   source, band collisions, connected components and one keeper per cluster
-  (:class:`DedupResult`: the rows to drop and the report's numbers).
+  (:class:`DedupResult`: the rows to drop and the report's numbers), reading the tables
+  through :mod:`cleanpipe.dedup.store` and summing up in :mod:`cleanpipe.dedup.summary`.
 
-Parameters are in :mod:`cleanpipe.dedup.config`. This package imports nothing from
-``cleanpipe.stages`` or the runner. See ``docs/dedup.md``.
+Parameters are in :mod:`cleanpipe.dedup.config`, shingle hashes in
+:mod:`cleanpipe.dedup.hashes`. This package imports nothing from ``cleanpipe.stages`` or the
+runner. See ``docs/dedup.md``.
 """
 
 from cleanpipe.dedup.clusters import (

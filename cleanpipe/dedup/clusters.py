@@ -19,20 +19,19 @@ independent of worker count.
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import xxhash
 
 from cleanpipe.dedup.config import DedupConfig, MinHashConfig
-from cleanpipe.dedup.signatures import SCHEMA_KEY, band_columns, fixed_binary_to_numpy
+from cleanpipe.dedup.signatures import band_columns, fixed_binary_to_numpy
+from cleanpipe.dedup.store import BATCH_ROWS, SignatureStore, check_meta
+from cleanpipe.dedup.summary import report_stats
 from cleanpipe.io import fs
 
 __all__ = [
@@ -62,12 +61,9 @@ DROP_SCHEMA = pa.schema(
     ]
 )
 _EMPTY_PAIRS = np.empty((0, 2), dtype=np.int64)
-_BATCH_ROWS = 1 << 16
 # Documents per band unit before find_duplicates splits a band by key range (16 B each: 8 GiB).
 _UNIT_DOCS = 1 << 29
 _FILTER_BITS = 1 << 24
-_EXAMPLES = 5
-_EXAMPLE_MEMBERS = 5
 
 
 # -- pure numpy steps (the units a distributed executor runs) ---------------------------------
@@ -97,8 +93,8 @@ def _member_of(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     low = np.uint64(_FILTER_BITS - 1)
     table = np.zeros(_FILTER_BITS, dtype=bool)
     table[values & low] = True
-    for lo in range(0, len(keys), _BATCH_ROWS * 16):
-        part = keys[lo : lo + _BATCH_ROWS * 16]
+    for lo in range(0, len(keys), BATCH_ROWS * 16):
+        part = keys[lo : lo + BATCH_ROWS * 16]
         maybe = np.flatnonzero(table[part & low])
         idx = np.minimum(np.searchsorted(values, part[maybe]), len(values) - 1)
         mask[lo + maybe] = values[idx] == part[maybe]
@@ -229,124 +225,6 @@ class DedupResult:
         return self.drops
 
 
-# -- signature stores --------------------------------------------------------------------------
-
-
-_Reader = Callable[[int, list[str]], Iterator[pa.RecordBatch]]
-
-
-class _Store:
-    """Signature tables in their deterministic order, read a few columns at a time."""
-
-    def __init__(
-        self,
-        sizes: list[int],
-        read: _Reader,
-        names: list[str],
-        identity: list[Any] | None = None,
-    ):
-        self.sizes = sizes
-        self.names = names  # each part's path as given (or "table i"): the drops' ``file``
-        self.identity = identity or []
-        self.offsets = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
-        self.num_rows = int(self.offsets[-1])
-        self._read = read
-
-    def batches(self, columns: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """``(first global row, batch)`` over all parts, in order."""
-        for part, offset in enumerate(self.offsets[:-1].tolist()):
-            if not self.sizes[part]:
-                continue
-            for batch in self._read(part, columns):
-                yield offset, batch
-                offset += batch.num_rows
-
-    def take(self, columns: list[str], rows: np.ndarray) -> pa.Table:
-        """The given (ascending) global rows, in that order."""
-        rows = np.asarray(rows, dtype=np.int64)
-        found: list[pa.RecordBatch] = []
-        if not len(rows):
-            return self._schema(columns).empty_table()
-        for offset, batch in self.batches(columns):
-            lo, hi = np.searchsorted(rows, [offset, offset + batch.num_rows])
-            if hi > lo:
-                found.append(batch.take(pa.array(rows[lo:hi] - offset)))
-            if hi == len(rows):
-                break
-        return pa.Table.from_batches(found)
-
-    def locate(self, rows: np.ndarray) -> tuple[pa.Array, pa.Array]:
-        """(part name, row within that part) of global rows: the row identity of a document."""
-        rows = np.asarray(rows, dtype=np.int64)
-        part = np.searchsorted(self.offsets, rows, side="right") - 1
-        names = pa.DictionaryArray.from_arrays(pa.array(part, pa.int32()), pa.array(self.names))
-        return names.cast(pa.string()), pa.array(rows - self.offsets[part], pa.int64())
-
-    def _schema(self, columns: list[str]) -> pa.Schema:
-        for part in range(len(self.sizes)):
-            for batch in self._read(part, columns):
-                return batch.schema
-        return pa.schema([pa.field(c, pa.string()) for c in columns])
-
-    def fingerprint(self, config: MinHashConfig) -> str:
-        """Identifies the inputs (files, their sizes and times, MinHash parameters)."""
-        data = json.dumps([self.identity, self.sizes, config.to_dict()], sort_keys=True)
-        return xxhash.xxh64_hexdigest(data.encode())
-
-    def column_numpy(self, name: str, convert: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
-        return np.concatenate(
-            [convert(batch.column(0)) for _, batch in self.batches([name])] or [np.empty(0)]
-        )
-
-    @classmethod
-    def from_paths(cls, paths: Sequence[str]) -> tuple[_Store, list[dict[str, Any]]]:
-        files = [fs.parquet_file(path) for path in paths]
-        metas = [_table_meta(f.schema_arrow, path) for f, path in zip(files, paths, strict=True)]
-
-        def read(part: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
-            yield from files[part].iter_batches(batch_size=_BATCH_ROWS, columns=columns)
-
-        identity = []
-        for path in paths:
-            size, mtime_ns = fs.stat(path)
-            where = fs.display(path) if fs.is_uri(path) else os.path.abspath(path)
-            identity.append([where, size, mtime_ns])
-        return cls([f.metadata.num_rows for f in files], read, list(paths), identity), metas
-
-    @classmethod
-    def from_tables(cls, tables: Sequence[pa.Table]) -> tuple[_Store, list[dict[str, Any]]]:
-        metas = [_table_meta(t.schema, f"table {i}") for i, t in enumerate(tables)]
-
-        def read(part: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
-            yield from tables[part].select(columns).to_batches(max_chunksize=_BATCH_ROWS)
-
-        names = [f"table {i}" for i in range(len(tables))]
-        return cls([t.num_rows for t in tables], read, names), metas
-
-
-def _table_meta(schema: pa.Schema, where: str) -> dict[str, Any]:
-    raw = (schema.metadata or {}).get(SCHEMA_KEY)
-    if raw is None:
-        raise ValueError(f"{where}: not a dedup signature table (no {SCHEMA_KEY!r} metadata)")
-    return json.loads(raw)
-
-
-def _check_meta(metas: list[dict[str, Any]], config: DedupConfig, names: Sequence[str]) -> None:
-    """Every signature table must have been made with the MinHash parameters of ``config``
-    (``verify_threshold`` only matters here, so it may differ)."""
-    if config.minhash is None:
-        return
-    want = {k: v for k, v in config.minhash.to_dict().items() if k != "verify_threshold"}
-    for meta, name in zip(metas, names, strict=True):
-        have = meta.get("minhash")
-        have = {k: v for k, v in (have or {}).items() if k != "verify_threshold"}
-        if have != want:
-            raise ValueError(
-                f"{name}: signatures were made with minhash {have or None}, but the dedup "
-                f"config has {want}; recompute the signatures"
-            )
-
-
 # -- the barrier -------------------------------------------------------------------------------
 
 
@@ -359,7 +237,7 @@ def _n_shingles(column: pa.Array) -> np.ndarray:
 
 
 def _read_keys(
-    store: _Store,
+    store: SignatureStore,
     column: str,
     to_keys: Callable[[pa.Array], np.ndarray],
     partition: int = 0,
@@ -383,7 +261,7 @@ def _read_keys(
 
 
 def _band_pairs(
-    store: _Store, config: MinHashConfig, band: int, partition: int, partitions: int
+    store: SignatureStore, config: MinHashConfig, band: int, partition: int, partitions: int
 ) -> np.ndarray:
     def to_keys(column: pa.Array) -> np.ndarray:
         return band_keys(fixed_binary_to_numpy(column, config.rows))
@@ -405,8 +283,8 @@ def band_pairs(
     global rows of the sorted ``signature_paths``. Memory: 16 bytes per document of the unit
     (24 when ``partitions > 1``: the row ids)."""
     assert config.minhash is not None
-    store, metas = _Store.from_paths(sorted(signature_paths))
-    _check_meta(metas, config, sorted(signature_paths))
+    store, metas = SignatureStore.from_paths(sorted(signature_paths))
+    check_meta(metas, config, sorted(signature_paths))
     return _band_pairs(store, config.minhash, band, partition, partitions)
 
 
@@ -416,7 +294,7 @@ def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
     return np.unique(pairs, axis=0)
 
 
-def _verify(store: _Store, config: MinHashConfig, pairs: np.ndarray) -> np.ndarray:
+def _verify(store: SignatureStore, config: MinHashConfig, pairs: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity (share of equal hash values) of every pair, reading one
     band column at a time for the rows involved only."""
     rows = np.unique(pairs)
@@ -424,14 +302,14 @@ def _verify(store: _Store, config: MinHashConfig, pairs: np.ndarray) -> np.ndarr
     equal = np.zeros(len(pairs), dtype=np.int64)
     for name in band_columns(config):
         values = fixed_binary_to_numpy(store.take([name], rows).column(0), config.rows)
-        for lo in range(0, len(pairs), _BATCH_ROWS):
-            a, b = iu[lo : lo + _BATCH_ROWS], iv[lo : lo + _BATCH_ROWS]
+        for lo in range(0, len(pairs), BATCH_ROWS):
+            a, b = iu[lo : lo + BATCH_ROWS], iv[lo : lo + BATCH_ROWS]
             equal[lo : lo + len(a)] += (values[a] == values[b]).sum(axis=1)
     return equal / config.num_perm
 
 
 def _run(
-    store: _Store, config: DedupConfig, workdir: str | None, partitions: int | None
+    store: SignatureStore, config: DedupConfig, workdir: str | None, partitions: int | None
 ) -> tuple[DedupResult, np.ndarray]:
     """The barrier over a store; also returns the global rows of the dropped documents."""
     n = store.num_rows
@@ -506,7 +384,7 @@ def _run(
         },
         schema=DROP_SCHEMA,
     )
-    stats.update(_report(store, drops, nodes, roots, at, codes, names))
+    stats.update(report_stats(store, drops, nodes, roots, at, codes, names))
     return DedupResult(drops, stats), nodes[dropped]
 
 
@@ -518,7 +396,7 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
 
 
 def _cached_pairs(
-    workdir: str | None, band: int, part: int, parts: int, store: _Store, mh: MinHashConfig
+    workdir: str | None, band: int, part: int, parts: int, store: SignatureStore, mh: MinHashConfig
 ) -> np.ndarray:
     """A band unit's pairs, saved in ``workdir`` (if given) under a fingerprint of the inputs,
     so a rerun over the same signature files skips finished units. The cache is local only:
@@ -537,107 +415,6 @@ def _cached_pairs(
     return pairs
 
 
-def _report(
-    store: _Store,
-    drops: pa.Table,
-    nodes: np.ndarray,
-    roots: np.ndarray,
-    keeper_at: np.ndarray,
-    codes: np.ndarray,
-    names: list[str],
-) -> dict[str, Any]:
-    """Report data: clusters, removals per source and reason, cross-source pairs, examples."""
-    per_source: Counter[str] = Counter()
-    for _, batch in store.batches(["source"]):
-        counted = pc.value_counts(batch.column(0))
-        per_source.update(
-            dict(zip(*(counted.field(f).to_pylist() for f in ("values", "counts")), strict=True))
-        )
-    removed: dict[str, Counter[str]] = {"exact": Counter(), "near": Counter()}
-    counts = drops.group_by(["source", "reason"]).aggregate([("id", "count")])
-    for src, reason, count in zip(*(counts.column(c).to_pylist() for c in range(3)), strict=True):
-        removed[reason][src] = count
-    cross: Counter[str] = Counter()
-    elsewhere = pc.not_equal(drops.column("source"), drops.column("duplicate_of_source"))
-    counts = drops.filter(elsewhere).group_by(["source", "duplicate_of_source"])
-    counts = counts.aggregate([("id", "count")])
-    for src, other, count in zip(*(counts.column(c).to_pylist() for c in range(3)), strict=True):
-        cross["\u00d7".join(sorted((src, other)))] += count
-    cluster_roots, sizes = np.unique(roots, return_counts=True)
-    edges = np.array([2, 3, 4, 5, 10, 100, 1000])
-    labels = ["2", "3", "4", "5-9", "10-99", "100-999", "1000-"]
-    hist = np.bincount(np.searchsorted(edges, sizes, side="right") - 1, minlength=len(edges))
-    return {
-        "docs_per_source": dict(sorted(per_source.items())),
-        "clusters": int(len(cluster_roots)),
-        "removed": drops.num_rows,
-        "removed_per_source": dict(sorted((removed["exact"] + removed["near"]).items())),
-        "removed_exact_per_source": dict(sorted(removed["exact"].items())),
-        "removed_near_per_source": dict(sorted(removed["near"].items())),
-        "cross_source": dict(sorted(cross.items())),
-        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
-        "cluster_sizes": {lab: int(c) for lab, c in zip(labels, hist.tolist(), strict=True) if c},
-        "examples": _examples(store, nodes, roots, keeper_at, codes, names, sizes),
-    }
-
-
-def _examples(
-    store: _Store,
-    nodes: np.ndarray,
-    roots: np.ndarray,
-    keeper_at: np.ndarray,
-    codes: np.ndarray,
-    names: list[str],
-    sizes: np.ndarray,
-) -> list[dict[str, Any]]:
-    """A few clusters for people: those spanning sources first, then the largest, then the
-    first. Members are listed keeper first, with the first ``head_chars`` of their text.
-
-    ``size`` is the cluster's true size (at most ``_EXAMPLE_MEMBERS`` members are listed);
-    ``kept_member`` is the index of the kept member in the lists (always 0, the keeper) and
-    ``kept`` its id (ids may repeat, so the index is what marks it)."""
-    if not len(sizes):
-        return []
-    by_root = np.argsort(roots, kind="stable")  # members grouped by cluster, in row order
-    first_at = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    grouped = codes[by_root]
-    spans = np.minimum.reduceat(grouped, first_at) != np.maximum.reduceat(grouped, first_at)
-    chosen = np.lexsort((np.arange(len(sizes)), -sizes, ~spans))[:_EXAMPLES]
-    picked = []
-    for c in chosen.tolist():
-        members = by_root[first_at[c] : first_at[c] + sizes[c]]
-        keeper = int(keeper_at[members[0]])
-        rest = [int(i) for i in members[:_EXAMPLE_MEMBERS].tolist() if i != keeper]
-        picked.append((c, [keeper, *rest][:_EXAMPLE_MEMBERS]))
-    rows = np.unique(np.array([nodes[i] for _, m in picked for i in m], dtype=np.int64))
-    heads = store.take(["id", "head", "n_chars"], rows)
-    found = {
-        int(r): (i, h, k)
-        for r, i, h, k in zip(
-            rows.tolist(),
-            heads.column("id").to_pylist(),
-            heads.column("head").to_pylist(),
-            heads.column("n_chars").to_pylist(),
-            strict=True,
-        )
-    }
-    out = []
-    for c, members in picked:
-        found_rows = [found[int(nodes[i])] for i in members]
-        out.append(
-            {
-                "size": int(sizes[c]),
-                "kept": found_rows[0][0],
-                "kept_member": 0,
-                "ids": [doc_id for doc_id, _, _ in found_rows],
-                "sources": [names[codes[i]] for i in members],
-                "n_chars": [n_chars for _, _, n_chars in found_rows],
-                "texts": [head for _, head, _ in found_rows],
-            }
-        )
-    return out
-
-
 def find_duplicates(
     signature_paths: Sequence[str],
     config: DedupConfig,
@@ -653,8 +430,8 @@ def find_duplicates(
     ``partitions`` splits each band by key range (default: one unit per 2^29 documents).
     """
     paths = sorted(signature_paths)
-    store, metas = _Store.from_paths(paths)
-    _check_meta(metas, config, paths)
+    store, metas = SignatureStore.from_paths(paths)
+    check_meta(metas, config, paths)
     return _run(store, config, workdir, partitions)[0]
 
 
@@ -663,6 +440,6 @@ def find_duplicates_in_tables(
 ) -> tuple[DedupResult, np.ndarray]:
     """The barrier over in-memory signature tables, in the given order (the library stages
     use it). Also returns the rows (over the concatenated tables) of the dropped documents."""
-    store, metas = _Store.from_tables(tables)
-    _check_meta(metas, config, [f"table {i}" for i in range(len(tables))])
+    store, metas = SignatureStore.from_tables(tables)
+    check_meta(metas, config, [f"table {i}" for i in range(len(tables))])
     return _run(store, config, None, None)
