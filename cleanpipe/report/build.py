@@ -23,17 +23,14 @@ from cleanpipe.tokens import EstimateStats
 
 
 def _stage_totals(mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each stage's stats merged over the source's map tasks (``StageStats.merge``), in
-    pipeline order; seconds rounded to milliseconds."""
-    totals: dict[str, StageStats] = {}
+    """Each stage's stats summed over the source's map tasks (``StageStats`` add up with
+    ``+``), in pipeline order; seconds rounded to milliseconds."""
+    per_stage: dict[str, list[StageStats]] = {}
     for s in mine:
         for st in s["stages"]:
-            stats = StageStats.from_dict(st)
-            if stats.stage in totals:
-                totals[stats.stage].merge(stats)
-            else:
-                totals[stats.stage] = stats
-    return [{**t.to_dict(), "seconds": round(t.seconds, 3)} for t in totals.values()]
+            per_stage.setdefault(st["stage"], []).append(StageStats.from_dict(st))
+    totals = [sum(parts) for parts in per_stage.values()]
+    return [{**t.to_dict(), "seconds": round(t.seconds, 3)} for t in totals]
 
 
 def _funnel(
