@@ -1,4 +1,4 @@
-"""Peak memory of one shard task: slice by slice (``runner.run_shard_task``) vs whole.
+"""Peak memory of one shard task: slice by slice (``runner.shard.run_shard_task``) vs whole.
 
     python benchmarks/shard_memory.py benchmarks/.work/runs/1M/cleanpipe-gopher_minhash-w2 \\
         --shard 0 --mode sliced --check        # then: --mode whole --check
@@ -8,7 +8,7 @@ them as the shard step does (seeded order key, then ``spread_keys``), writes the
 Parquet to a temporary folder, and prints the rows, seconds and the process's peak RSS. Run
 each mode in a fresh process (peak RSS is per process).
 
-- ``sliced``: ``runner.run_shard_task`` itself: one slice of the shard (a range of the order
+- ``sliced``: ``run_shard_task`` itself: one slice of the shard (a range of the order
   key, ~32 MB of text) read, ordered and written at a time;
 - ``whole``: the baseline, as the shard step worked before slices: every slice's rows read
   at once, sorted and taken, ``spread_keys`` and taken again, written in one piece.
@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 
 from cleanpipe.config import load_config
 from cleanpipe.io.writers import DOCUMENT_SCHEMA
-from cleanpipe.runner import _slice_row_groups, run_shard_task, spread_keys
+from cleanpipe.runner.shard import run_shard_task, slice_row_groups, spread_keys
+from cleanpipe.runner.tasks import ShardJob, ShardLayout
 
 KEYS = [(k, "ascending") for k in ("_order", "source", "_file", "_pos")]
 IDENTITY = ["source", "_file", "_pos"]  # a row's origin: copies of one document share it
@@ -41,7 +42,7 @@ IDENTITY = ["source", "_file", "_pos"]  # a row's origin: copies of one document
 
 def whole_shard(paths: list[str], shard: int, out: str) -> int:
     """The baseline: the whole shard in memory, two full takes, one write."""
-    _, where = _slice_row_groups(paths, shard)
+    _, where = slice_row_groups(paths, shard)
     pieces = [
         pq.ParquetFile(paths[f]).read_row_groups(groups)
         for piece in sorted(where)
@@ -71,7 +72,8 @@ def main() -> None:
     started = time.perf_counter()
     if args.mode == "sliced":
         config = load_config(manifest["config_path"], output=tmp)
-        stats = run_shard_task((args.shard, plan["n_shards"], paths, config, tmp, {}))
+        layout = ShardLayout(plan["n_shards"], plan["slices_per_shard"])
+        stats = run_shard_task(ShardJob(args.shard, layout, tuple(paths), config, tmp, {}))
         rows, out = stats["rows"], os.path.join(tmp, "data", stats["shard"])
     else:
         out = os.path.join(tmp, "shard.parquet")

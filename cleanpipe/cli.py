@@ -218,8 +218,8 @@ def plan(config_path: str, output: str | None) -> None:
       cleanpipe plan configs/mixtures/llama.yaml
     """
     from cleanpipe.mixture import PlanError
-    from cleanpipe.planning import preview_plan
     from cleanpipe.report import print_plan
+    from cleanpipe.runner.preview import preview_plan
 
     config = _load(config_path, output)
     try:

@@ -26,7 +26,7 @@ def shard_digests(out: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def llama_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     out = tmp_path_factory.mktemp("llama")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(repo)
@@ -137,13 +137,13 @@ def test_shards_written_slice_by_slice_hold_the_same_rows_in_the_same_order(
     import dataclasses
     import shutil
 
-    from cleanpipe import runner
+    from cleanpipe.runner import barrier
 
     config, result, out = llama_run
     copy = tmp_path / "sliced"
     shutil.copytree(out, copy)
     # ~600 slices per shard: slice ends fall between copies of a repeated document
-    monkeypatch.setattr(runner, "SHARD_SLICE_BYTES", 6_000)
+    monkeypatch.setattr(barrier, "SHARD_SLICE_BYTES", 6_000)
     other = dataclasses.replace(config, output=dataclasses.replace(config.output, path=str(copy)))
     sliced = run(other, workers=2, progress=False)
     assert sliced.map_tasks_skipped == sliced.map_tasks  # only route and shard ran again
@@ -171,7 +171,8 @@ def test_shards_written_slice_by_slice_hold_the_same_rows_in_the_same_order(
 
 
 def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: tuple) -> None:
-    from cleanpipe.runner import plan_map_tasks, removed_rows
+    from cleanpipe.runner.barrier import removed_rows
+    from cleanpipe.runner.tasks import map_tasks
 
     config, _, out = llama_run
     removed = pq.read_table(out / "dedup" / "removed.parquet")
@@ -179,7 +180,7 @@ def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: 
     # relative to the output folder, so a moved or copied folder still works
     assert all(f.startswith("staging/") for f in removed.column("file").to_pylist())
     seen = []
-    for task in plan_map_tasks(config):
+    for task in map_tasks(config):
         mine = removed_rows(str(out), task)
         staged = pq.read_table(out / "staging" / task.source / f"part-{task.part:05d}.parquet")
         assert all(0 <= row < staged.num_rows for row in mine.rows.tolist())

@@ -20,7 +20,7 @@ from cleanpipe.config import load_config
 from cleanpipe.runner import RunError, run
 from tests.conftest import ENGLISH, write_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ class _LosingExecutor(LocalExecutor):
     def map(self, fn, items, description):  # noqa: ANN001, ANN201 - the executor protocol
         results = super().map(fn, items, description)
         if description == "route":
-            for path in Path(items[0][2], "routing").rglob("part-*.parquet"):
+            for path in Path(items[0].root, "routing").rglob("part-*.parquet"):
                 table = pq.read_table(path)
                 if table.num_rows:
                     pq.write_table(table.slice(1), path)

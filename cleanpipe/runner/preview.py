@@ -14,16 +14,11 @@ import numpy as np
 
 from cleanpipe.config import Config
 from cleanpipe.io import fs
+from cleanpipe.io.layout import Layout
 from cleanpipe.io.readers import BadRecord, ReadOptions, read_input
 from cleanpipe.mixture import MixturePlan, plan_mixture
-from cleanpipe.runner import (
-    Layout,
-    map_fingerprint,
-    plan_map_tasks,
-    read_marker,
-    row_hash,
-    surviving_hashes,
-)
+from cleanpipe.runner.barrier import row_hash, surviving_hashes
+from cleanpipe.runner.tasks import map_fingerprint, map_tasks, read_marker
 from cleanpipe.tokens import TokenEstimator
 
 
@@ -38,13 +33,13 @@ def preview_plan(config: Config) -> PlanPreview:
     """The plan a run of ``config`` would make (raises ``PlanError`` when it cannot be met)."""
     root = config.output.path
     layout = Layout(root)
-    tasks = plan_map_tasks(config)
+    tasks = map_tasks(config)
     staged = all(
         (marker := read_marker(layout.staged(t.source, t.part, "done.json"))) is not None
         and marker.get("fingerprint") == map_fingerprint(t, config)
         for t in tasks
     )
-    dedup_done = config.dedup is None or read_marker(layout.file("dedup/done.json")) is not None
+    dedup_done = config.dedup is None or read_marker(layout.dedup_marker) is not None
     if staged and dedup_done:
         hashes, tokens = surviving_hashes(config, root, tasks)
         return PlanPreview(

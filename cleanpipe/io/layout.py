@@ -1,0 +1,87 @@
+"""Every folder, file, marker and shard name of an output folder, in one place.
+
+```
+OUT/
+  manifest.json plan.json report.json report.md report.html .lock
+  staging/<source>/part-NNNNN.parquet       staged documents (+ .sig.parquet, .signals.parquet,
+                                            .done.json: the map task's marker)
+  rejects/<source>/part-NNNNN.parquet       what the map task dropped, with reasons
+  dedup/removed.parquet, dedup/done.json    the dedup barrier's decisions and marker
+  routing/<source>/part-NNNNN.parquet       routed copies (+ .done.json: the route marker)
+  data/train-NNNNN-of-NNNNN.parquet         the shards
+```
+
+``root`` is a local path or a URI (see :mod:`cleanpipe.io.fs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cleanpipe.io import fs
+
+#: folders a run writes below the output folder, in flow order.
+STEP_FOLDERS = ("staging", "rejects", "dedup", "routing", "data")
+#: files a run writes at the top of the output folder.
+ROOT_FILES = ("plan.json", "report.json", "report.md", "report.html", "manifest.json")
+LOCK_FILE = ".lock"
+#: the infix of a file being written (``<name>.tmp-<pid>-<random>``, see io.fs).
+TEMPORARY_INFIX = ".tmp-"
+
+
+def part_name(part: int) -> str:
+    """``part-00003``: the stem of a map task's files in every step folder."""
+    return f"part-{part:05d}"
+
+
+def shard_name(index: int, total: int) -> str:
+    """Hugging Face style shard file name: ``train-00000-of-00004.parquet``."""
+    return f"train-{index:05d}-of-{total:05d}.parquet"
+
+
+def shard_suffix(total: int) -> str:
+    """What every shard name of a run with ``total`` shards ends with."""
+    return f"-of-{total:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths inside one output folder."""
+
+    root: str
+
+    def staged(self, source: str, part: int, kind: str = "parquet") -> str:
+        """A map task's staged documents; ``kind``: ``sig.parquet`` (dedup signatures),
+        ``signals.parquet`` (report samples), ``done.json`` (its marker)."""
+        return fs.join(self.root, "staging", source, f"{part_name(part)}.{kind}")
+
+    def rejects(self, source: str, part: int) -> str:
+        return fs.join(self.root, "rejects", source, f"{part_name(part)}.parquet")
+
+    def routed(self, source: str, part: int, kind: str = "parquet") -> str:
+        return fs.join(self.root, "routing", source, f"{part_name(part)}.{kind}")
+
+    @property
+    def removed(self) -> str:
+        """The dedup barrier's decisions: one row per removed staged row."""
+        return fs.join(self.root, "dedup", "removed.parquet")
+
+    @property
+    def dedup_marker(self) -> str:
+        return fs.join(self.root, "dedup", "done.json")
+
+    @property
+    def data(self) -> str:
+        return fs.join(self.root, "data")
+
+    def shard(self, index: int, total: int) -> str:
+        return fs.join(self.data, shard_name(index, total))
+
+    def file(self, *names: str) -> str:
+        """Any other path below the output folder (``manifest.json``, ``dedup``, ...)."""
+        return fs.join(self.root, *names)
+
+    def relative(self, path: str) -> str:
+        """``path`` relative to the output folder: how files name each other, so a moved or
+        copied output folder still works."""
+        return fs.relpath(path, self.root)
