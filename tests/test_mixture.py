@@ -1,4 +1,4 @@
-"""Mixture plan: budgets, epochs, exact fractional quotas, shortfalls; token counting."""
+"""Mixture plan: budgets, epochs, exact fractional quotas, shortfalls, warnings."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from cleanpipe.config import parse_config
 from cleanpipe.hashing import stable_hash
 from cleanpipe.mixture import PlanError, fractional_threshold, plan_mixture
-from cleanpipe.runner import spread_keys
-from cleanpipe.tokens import TokenCounter, TokenEstimator
-from tests.conftest import ENGLISH
 
 
 def make_config(jsonl_gz: Path, tmp_path: Path, mixture: dict, weights: dict) -> object:
@@ -118,80 +113,6 @@ def test_epoch_warning_above_four(jsonl_gz: Path, tmp_path: Path) -> None:
     plan = plan_mixture(config, {"web": web[0], "news": news[0]}, {"web": web[1], "news": news[1]})
     assert plan.sources["news"].epochs > 4
     assert any("'news' is repeated" in w and "Muennighoff" in w for w in plan.warnings)
-
-
-def test_repeated_copies_are_never_neighbours() -> None:
-    ids = ["a", "a", "b", "c", "c", "c", "d", "e", "f", "g"]
-    order, settled = spread_keys([("s", i) for i in ids])
-    assert settled == len(ids)
-    assert sorted(order) == list(range(len(ids)))
-    arranged = [ids[i] for i in order]
-    assert all(x != y for x, y in zip(arranged, arranged[1:], strict=False))
-
-
-def _spread_in_slices(keys: list[tuple[str, str]], cuts: list[int]) -> list[tuple[str, str]]:
-    """Order ``keys`` as a shard task does: slice by slice, carrying unsettled rows."""
-    bounds = [0, *sorted(cuts), len(keys)]
-    pieces = [keys[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-    written: list[tuple[str, str]] = []
-    carry: list[tuple[str, str]] = []
-    for n, piece in enumerate(pieces):
-        rows = carry + piece
-        order, settled = spread_keys(
-            rows, written[-1] if written else None, final=n == len(pieces) - 1
-        )
-        written += [rows[i] for i in order[:settled]]
-        carry = [rows[i] for i in order[settled:]]
-    return written
-
-
-def test_slice_by_slice_gives_the_same_order_as_one_pass() -> None:
-    # the last two rows of the first slice are copies: the fix is the next slice's first row
-    keys = [("s", k) for k in ["a", "b", "c", "c", "d", "e"]]
-    whole = [keys[i] for i in spread_keys(keys)[0]]
-    assert [k for _, k in whole] == ["a", "b", "c", "d", "c", "e"]
-    assert _spread_in_slices(keys, [4]) == whole
-    # the first row of a slice repeats the last row written
-    assert _spread_in_slices(keys, [3]) == whole
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.sampled_from("aabbcdefg"), max_size=40),
-    st.lists(st.integers(0, 40), max_size=6),
-)
-def test_any_cut_into_slices_gives_the_one_pass_order(ids: list[str], cuts: list[int]) -> None:
-    keys = [("s", i) for i in ids]
-    whole = [keys[i] for i in spread_keys(keys)[0]]
-    assert _spread_in_slices(keys, [c for c in cuts if c <= len(keys)]) == whole
-
-
-def test_cl100k_counts_real_tokens() -> None:
-    counter = TokenCounter("cl100k")
-    assert counter.count(["hello world", ""]) == [2, 0]
-    assert counter.count([ENGLISH[0]])[0] == 33  # UDHR art. 1, first two sentences
-
-
-def test_mistral_sentencepiece_counts() -> None:
-    pytest.importorskip("mistral_common")
-    counter = TokenCounter("mistral-v1")
-    (n,) = counter.count([ENGLISH[0]])
-    assert 30 < n < 50
-
-
-def test_estimate_mode_is_close_and_measures_its_error() -> None:
-    texts = [(ENGLISH[i % 3] + " ") * (1 + i % 7) for i in range(3000)]
-    ids = [f"d{i}" for i in range(3000)]
-    exact = TokenCounter("cl100k").count(texts)
-    estimator = TokenEstimator("cl100k", "estimate", seed=1, sample_rate=0.05)
-    estimated = []
-    for i in range(0, 3000, 500):
-        estimated += estimator.count(ids[i : i + 500], texts[i : i + 500])
-    assert abs(sum(estimated) - sum(exact)) / sum(exact) < 0.02
-    summary = estimator.stats.summary()
-    assert summary["holdout_docs"] > 50 and abs(summary["total_error"]) < 0.02
-    again = TokenEstimator("cl100k", "estimate", seed=1, sample_rate=0.05)
-    assert sum(again.count(ids, texts)) == pytest.approx(sum(estimated), rel=0.01)
 
 
 def test_unknown_counting_mode(jsonl_gz: Path, tmp_path: Path) -> None:

@@ -25,13 +25,18 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 from cleanpipe import runner  # noqa: E402
 from cleanpipe.config import ConfigError, load_config  # noqa: E402
 from cleanpipe.io import fs  # noqa: E402
+from cleanpipe.io.layout import shard_name  # noqa: E402
 from cleanpipe.io.readers import InputFile, expand_paths  # noqa: E402
 from cleanpipe.report import load_report  # noqa: E402
+from cleanpipe.runner import driver  # noqa: E402
+from cleanpipe.runner.folder import prepare_output_folder  # noqa: E402
+from cleanpipe.runner.shard import run_shard_task  # noqa: E402
+from cleanpipe.runner.tasks import ShardJob  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "cleanpipe-test"
-_REAL_SHARD_TASK = runner.run_shard_task
+_REAL_SHARD_TASK = run_shard_task
 
 
 class _CompleteMultipartFix:
@@ -297,16 +302,15 @@ def test_rerun_reuses_every_map_task(s3: pafs.S3FileSystem, s3_run: tuple, tmp_p
     assert shard_digests(out) == shard_digests(first.out)
 
 
-def _failing_shard_task(args: tuple) -> dict[str, Any]:
+def _failing_shard_task(job: ShardJob) -> dict[str, Any]:
     """Shard 1 leaves a half-written temporary object behind (as a killed process would)
     and fails; the rest run as usual. Module level, so worker processes can unpickle it."""
-    shard, n_shards, _, _, root, _ = args
-    if shard == 1:
-        tmp = fs.join(root, "data", f"{runner.shard_name(shard, n_shards)}.tmp-99-dead")
-        with fs.atomic_write(tmp) as fh:
+    if job.index == 1:
+        name = shard_name(job.index, job.layout.shards)
+        with fs.atomic_write(fs.join(job.root, "data", f"{name}.tmp-99-dead")) as fh:
             fh.write(b"PAR1 half a shard")
         raise RuntimeError("injected failure in shard task 1")
-    return _REAL_SHARD_TASK(args)
+    return _REAL_SHARD_TASK(job)
 
 
 def test_interrupted_run_resumes_to_identical_shards(
@@ -318,7 +322,7 @@ def test_interrupted_run_resumes_to_identical_shards(
     put(s3, "out/run2/staging/web/part-00000.parquet.tmp-99-dead", b"PAR1 killed map task")
     put(s3, "out/run2/report.json.tmp-99-dead", b'{"killed": ')
     with monkeypatch.context() as mp:
-        mp.setattr(runner, "run_shard_task", _failing_shard_task)
+        mp.setattr(driver, "run_shard_task", _failing_shard_task)
         with pytest.raises(RuntimeError, match="injected failure"):
             runner.run(config, workers=2, progress=False)
     assert [k for k in keys(s3, "out/run2/") if ".tmp-" in k]
@@ -326,5 +330,5 @@ def test_interrupted_run_resumes_to_identical_shards(
     assert resumed.map_tasks_skipped == resumed.map_tasks
     assert shard_digests(out) == shard_digests(reference)
     assert not [k for k in keys(s3, "out/run2/") if ".tmp-" in k]
-    runner._check_output_folder(config, out, force=True)  # what --force does first
+    prepare_output_folder(out, force=True)  # what --force does first
     assert keys(s3, "out/run2/") == []
