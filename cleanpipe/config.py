@@ -233,11 +233,11 @@ def _parse_source(c: Checker, name: str, raw: Any, path: str, base: Path) -> Sou
         paths=tuple(paths),
         weight=1.0 if weight is MISSING else float(weight),  # 1.0: reported above, not used
         stages=tuple(stages),
-        **given(
+        **given(  # in the order the problems were always reported
+            max_doc_bytes=c.size(data, "max_doc_bytes", path, "10MB"),
             text_field=c.typed(data, "text_field", path, str),
             id_field=c.typed(data, "id_field", path, str),
             max_epochs=c.typed(data, "max_epochs", path, float, _positive, "a number > 0"),
-            max_doc_bytes=c.size(data, "max_doc_bytes", path, "10MB"),
         ),
     )
 
@@ -246,17 +246,13 @@ def _parse_output(c: Checker, raw: Any, override: str | None, required: bool) ->
     """The ``output:`` section; ``override`` is ``--output``, which may stand in for all of
     it. Without either, ``required=False`` gives an empty path (``cleanpipe validate``)."""
     data = c.mapping(raw, "output", _OUTPUT_KEYS)
-    path = c.typed(data, "path", "output", str)
-    if override is not None:
-        path = override
-        check_output_path(c, override, "--output")
-    elif path is not MISSING:
-        check_output_path(c, path, "output.path")
-    elif raw is None and required:
+    needed = required and override is None
+    if raw is None and needed:
         c.error("output", "missing: expected {path: ..., shard_size: ..., compression: ...}")
-    elif "path" not in data and required:
+    path = c.typed(data, "path", "output", str)
+    if "path" not in data and raw is not None and needed:
         c.error("output.path", "missing: the folder to write to")
-    return OutputConfig(
+    out = OutputConfig(
         path="" if path is MISSING else path,
         **given(
             shard_size=c.size(data, "shard_size", "output", "256MB or 1GiB"),
@@ -270,6 +266,12 @@ def _parse_output(c: Checker, raw: Any, override: str | None, required: bool) ->
             ),
         ),
     )
+    if override is not None:
+        check_output_path(c, override, "--output")
+        return dataclasses.replace(out, path=override)
+    if path is not MISSING:
+        check_output_path(c, path, "output.path")
+    return out
 
 
 def _parse_total_tokens(c: Checker, value: Any) -> int | str | dict[str, float] | None:
