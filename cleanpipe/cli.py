@@ -293,8 +293,7 @@ def report(out: str, as_json: bool, other: str | None, show_all: bool) -> None:
       cleanpipe report out/llama --json
       cleanpipe report out/llama --compare out/llama-before
     """
-    from cleanpipe.report import load_report, print_report
-    from cleanpipe.report_render import print_comparison
+    from cleanpipe.report import load_report, print_comparison, print_report
 
     def load(folder: str) -> dict:
         try:

@@ -219,11 +219,6 @@ class DedupResult:
         """The stats for the report (without the config, which the manifest has)."""
         return {k: v for k, v in self.stats.items() if k != "config"}
 
-    # temporary shim for issue 12 integration; removed when runner/ lands (runner.py calls
-    # it, runner/barrier.py reads ``drops``)
-    def removed_table(self) -> pa.Table:
-        return self.drops
-
 
 # -- the barrier -------------------------------------------------------------------------------
 

@@ -18,11 +18,6 @@ from cleanpipe.stages.base import Stage, Verdict, batched, register
 
 __all__ = ["ExactDedup", "MinHashDedup"]
 
-# temporary shim for issue 12 integration; removed when runner/ lands: runner.py and
-# config.py import these four names from here (DedupConfig, MinHashConfig and
-# dedup_signatures above are the stages' own imports too)
-from cleanpipe.dedup.signatures import signature_schema  # noqa: E402, F401
-
 
 class _GlobalDedup(Stage):
     """Deduplicates an iterable in memory with the same map and barrier functions the runner
