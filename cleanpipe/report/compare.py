@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cleanpipe.report import view
+import cleanpipe.report.view as view
 from cleanpipe.report.view import Report
 
 

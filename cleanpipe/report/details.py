@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cleanpipe.report import view
+import cleanpipe.report.view as view
 from cleanpipe.report.samples import EXAMPLE_CHARS
 from cleanpipe.report.view import Report
 

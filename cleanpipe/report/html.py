@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import cleanpipe.report.details as details
+import cleanpipe.report.svg as svg
+import cleanpipe.report.view as view
 from cleanpipe import mixture
-from cleanpipe.report import details, svg, view
 from cleanpipe.report.svg import escape as _e
 from cleanpipe.report.view import Report
 

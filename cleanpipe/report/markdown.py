@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cleanpipe.report import details, view
+import cleanpipe.report.details as details
+import cleanpipe.report.view as view
 from cleanpipe.report.view import Report
 
 

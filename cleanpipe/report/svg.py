@@ -9,7 +9,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from cleanpipe.report import details, view
+import cleanpipe.report.details as details
+import cleanpipe.report.view as view
 
 KEPT = "#3d8b5a"
 DUP = "#8d99a6"

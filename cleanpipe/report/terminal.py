@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+import cleanpipe.report.details as details
+import cleanpipe.report.view as view
 from cleanpipe import mixture
 from cleanpipe.mixture import MixturePlan
-from cleanpipe.report import details, view
 from cleanpipe.report.compare import Change, compare_reports, format_delta, format_value
 from cleanpipe.report.view import Report
 

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import cleanpipe.runner.barrier as barrier
 from cleanpipe import __version__
 from cleanpipe.config import Config
 from cleanpipe.errors import PlanError, RunError
@@ -22,8 +23,7 @@ from cleanpipe.io import fs
 from cleanpipe.io.layout import Layout
 from cleanpipe.io.writers import write_json_atomic
 from cleanpipe.mixture import plan_mixture
-from cleanpipe.report import build_report, write_reports
-from cleanpipe.runner import barrier
+from cleanpipe.report.build import build_report, write_reports
 from cleanpipe.runner.folder import (
     output_lock,
     prepare_output_folder,
