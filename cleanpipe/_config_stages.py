@@ -89,14 +89,21 @@ def construction_problems(cls: type[Stage], kwargs: dict[str, Any]) -> list[str]
 
 
 def code_digest(cls: type) -> str:
-    """A short sha256 of the source of the module defining ``cls`` (``""`` if unknown)."""
+    """A short sha256 of the source of the module defining ``cls`` (``""`` if unknown); for
+    a package (``stages/pii/``), of every module in it, since its ``__init__`` alone may hold
+    none of the code."""
     module = sys.modules.get(cls.__module__)
     filename = getattr(module, "__file__", None)
     try:
-        if filename:
-            with open(filename, "rb") as fh:
-                return hashing.digest(fh.read())
-        return hashing.digest(inspect.getsource(cls).encode())
+        if not filename:
+            return hashing.digest(inspect.getsource(cls).encode())
+        if os.path.basename(filename) != "__init__.py":
+            return hashing.digest(Path(filename).read_bytes())
+        folder = Path(filename).parent
+        files = sorted(folder.rglob("*.py"))
+        return hashing.digest(
+            b"\0".join(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes() for f in files)
+        )
     except (OSError, TypeError):
         return ""
 

@@ -353,3 +353,20 @@ def test_a_required_parameter_left_out_is_a_config_error(tmp_path: Path) -> None
         "sources.web.stages[1].needs_needs.path: missing: a required parameter of stage "
         "'needs_needs'"
     ]
+
+
+def test_editing_any_module_of_a_stage_package_changes_its_code_digest(tmp_path: Path) -> None:
+    # a stage whose package's __init__ only re-exports it (as cleanpipe.stages.pii does):
+    # the code that decides lives in another module of the package
+    root = project(tmp_path, "pkg", stages="shorter_pkg")
+    config = root / "my.yaml"
+    config.write_text(config.read_text().replace("[my_stages_pkg]", "[shorter_stages_pkg]"))
+    package = root / "shorter_stages_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from shorter_stages_pkg.rule import MinChars\n")
+    rule = MIN_CHARS.format(tag="x", default=100).replace('"min_chars_x"', '"shorter_pkg"')
+    (package / "rule.py").write_text(rule)
+    before = load_config(str(config)).sources["web"].stages[1].code
+    (package / "rule.py").write_text(rule.replace("< self.min_chars", "<= self.min_chars"))
+    after = load_config(str(config)).sources["web"].stages[1].code
+    assert before and after and before != after
