@@ -1,4 +1,4 @@
-"""Parquet writing: atomic files, the output schema, shard naming.
+"""Parquet writing: atomic files, the staged and output schemas (shard names: io.layout).
 
 A file only ever appears under its final name complete: it is written to a temporary name
 in the same folder and renamed (``os.replace`` is atomic on POSIX filesystems; on an object
@@ -152,8 +152,3 @@ def write_text_atomic(text: str, path: str) -> None:
     """A text file that appears complete or not at all."""
     with fs.atomic_write(path) as fh:
         fh.write(text.encode("utf-8"))
-
-
-def shard_name(index: int, total: int) -> str:
-    """Hugging Face style shard file name: ``train-00000-of-00004.parquet``."""
-    return f"train-{index:05d}-of-{total:05d}.parquet"
