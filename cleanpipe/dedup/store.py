@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import xxhash
 
 from cleanpipe.dedup.config import DedupConfig, MinHashConfig
 from cleanpipe.dedup.signatures import SCHEMA_KEY
+from cleanpipe.hashing import fingerprint
 from cleanpipe.io import fs
 
 #: rows per batch read from a signature table.
@@ -77,8 +77,7 @@ class SignatureStore:
 
     def fingerprint(self, config: MinHashConfig) -> str:
         """Identifies the inputs (files, their sizes and times, MinHash parameters)."""
-        data = json.dumps([self.identity, self.sizes, config.to_dict()], sort_keys=True)
-        return xxhash.xxh64_hexdigest(data.encode())
+        return fingerprint([self.identity, self.sizes, config.to_dict()])
 
     def column_numpy(self, name: str, convert: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
         return np.concatenate(
