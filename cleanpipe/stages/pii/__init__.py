@@ -27,7 +27,8 @@ from cleanpipe.stages.pii.fakes import fake_key_bytes, fake_value
 from cleanpipe.stages.pii.network import find_ipv4, find_ipv6
 from cleanpipe.stages.pii.numbers import find_cards, find_ibans, find_ssns, numeric_runs
 from cleanpipe.stages.pii.phones import find_phones
-from cleanpipe.stages.pii.scan import Span
+from cleanpipe.stages.pii.regions import check_regions, hint_regions
+from cleanpipe.stages.pii.scan import Span, ascii_digits
 from cleanpipe.stages.pii.secrets import find_secrets
 from cleanpipe.stages.pii.validators import IBAN_LENGTHS, iban_valid, luhn_valid, ssn_valid
 
@@ -89,7 +90,10 @@ class PIIScrubber(Stage):
     original, keyed by ``fake_key``, which may be ``env:NAME``); a document with more
     than ``max_hits`` findings is dropped (``None``: never; Dolma uses 5), its detail
     counting them by kind (``pii hits 7 > 5 (email 4, phone 3)``);
-    ``keep_private_ips`` leaves private, loopback and documentation addresses alone.
+    ``keep_private_ips`` leaves private, loopback and documentation addresses alone;
+    ``phone_regions`` (ISO 3166-1 codes) are tried first when a digit run is checked
+    against libphonenumber's metadata, before the regions of the document's language
+    (``doc.meta["lang"]``, set by langid) and of the script around the number.
     Per-kind counts go to ``doc.meta["pii"]`` and :attr:`kind_counts`.
     """
 
@@ -101,6 +105,7 @@ class PIIScrubber(Stage):
         max_hits: int | None = None,
         keep_private_ips: bool = False,
         fake_key: str = "cleanpipe",
+        phone_regions: list[str] | None = None,
         annotate_only: bool = False,
     ) -> None:
         super().__init__(annotate_only=annotate_only)
@@ -116,14 +121,17 @@ class PIIScrubber(Stage):
         self.replace = replace
         self.max_hits = max_hits
         self.keep_private_ips = keep_private_ips
+        self.phone_regions = check_regions(phone_regions or [])
         self._key = fake_key_bytes(fake_key) if replace == "fake" else b""
         #: findings per kind over all documents this instance processed.
         self.kind_counts: Counter[str] = Counter()
         self._numeric = bool({"credit_card", "us_ssn", "phone"} & set(self.kinds))
 
-    def find(self, text: str) -> list[PIIMatch]:
-        """All findings, non-overlapping, ordered by position (character offsets)."""
+    def find(self, text: str, lang: str | None = None) -> list[PIIMatch]:
+        """All findings, non-overlapping, ordered by position (character offsets);
+        ``lang`` (a lid.176 code) names the regions phone numbers are checked for."""
         kinds = self.kinds
+        original = text
         found: list[tuple[str, list[Span]]] = []
         if "secret" in kinds:
             found.append(("secret", find_secrets(text)))
@@ -135,6 +143,7 @@ class PIIScrubber(Stage):
                 found.append(("ip_address", find_ipv6(text, self.keep_private_ips)))
         not_numbers: list[Span] = []
         if "iban" in kinds or self._numeric:
+            text = ascii_digits(text)  # same length: offsets hold on the original
             ibans, not_numbers = find_ibans(text)
             if "iban" in kinds:
                 found.append(("iban", ibans))
@@ -147,7 +156,8 @@ class PIIScrubber(Stage):
                 if "us_ssn" in kinds:
                     numeric.append(("us_ssn", find_ssns(text, runs)))
                 if "phone" in kinds:
-                    numeric.append(("phone", find_phones(text, runs)))
+                    hints = hint_regions(lang, self.phone_regions)
+                    numeric.append(("phone", find_phones(text, runs, hints)))
                 for kind, spans in numeric:
                     if not_numbers:
                         spans = [x for x in spans if not _overlaps_any(x, not_numbers)]
@@ -161,6 +171,7 @@ class PIIScrubber(Stage):
         candidates.sort()
         starts: list[int] = []
         chosen: list[PIIMatch] = []
+        text = original
         for _, neg_len, start, kind in candidates:
             end = start - neg_len
             i = bisect.bisect_right(starts, start)
@@ -195,7 +206,7 @@ class PIIScrubber(Stage):
         return dict(sorted(self.kind_counts.items()))
 
     def process(self, doc: Document) -> Verdict:
-        matches = self.find(doc.text)
+        matches = self.find(doc.text, doc.meta.get("lang"))
         counts = Counter(m.kind for m in matches)
         doc.meta["pii"] = found = {k: counts[k] for k in KINDS if counts[k]}
         self.kind_counts.update(counts)

@@ -1,11 +1,19 @@
 """Phone numbers: E.164 and national formats inside numeric runs, kept apart from dates, ZIP+4
-codes, SSN shapes and prices by structure and context words."""
+codes, SSN shapes and prices by structure and context words; runs no layout rule accepts are
+checked against libphonenumber's metadata for the regions the document's language, the
+``phone_regions`` option or the surrounding script point to (:mod:`.regions`)."""
 
 from __future__ import annotations
 
 import re
 
 from cleanpipe.stages.pii.numbers import DIGITS, number_ends_cleanly
+from cleanpipe.stages.pii.regions import (
+    FALLBACK_REGIONS,
+    international_valid,
+    national_valid,
+    script_regions,
+)
 from cleanpipe.stages.pii.scan import ASCII_DIGITS, ASCII_WORD, Span, char_at, line_before
 from cleanpipe.stages.pii.validators import country_code_ok
 
@@ -21,7 +29,22 @@ _PHONE_CONTEXT = re.compile(
     r"(?:\b(?:tel|tél|tlf|phone|ph|mobile|mob|cell|fax|call|hotline|whatsapp|sms|"
     r"telefon|telefono|teléfono|telefone|téléphone|handy|mobil|móvil|celular|portable|"
     r"rufnummer|kontakt|contact|appelez|llame|ligue)\b|телефон|тел\b|моб\b|факс|звоните|"
-    r"电话|電話|手机|手機|联系|聯絡|传真|携帯|ファックス|전화|휴대폰|연락처)"
+    r"电话|電話|手机|手機|联系|聯絡|传真|携帯|ファックス|전화|휴대폰|연락처|"
+    r"هاتف|الهاتف|جوال|اتصل|تلفن|تماس|موبایل|फ़ोन|फोन|मोबाइल|संपर्क)"
+)
+# Identifiers that libphonenumber would take for numbers: a run right after one of these
+# words is not checked against the metadata (the layout rules still apply).
+_ID_CONTEXT = re.compile(
+    r"(?:\b(?:isbn|issn|ean|upc|sku|isin|ref|id|nr|no|iva|vat|nip|regon|pesel|krs|siret|siren|"
+    r"cuit|curp|rfc|kvk|serial|lot|batch|art)\b|\b(?:order|invoice|tracking|bestell|rechnung|"
+    r"kunden|konto|account|commande|facture|pedido|factura|fattura|ordine|sipari|fatura|"
+    r"zamówie|faktur|steuer|ust|partita|codice|matricola|numéro de série)|[№#]|"
+    r"инн|огрн|кпп|заказ|сч[её]т|артикул|订单|编号|单号|税号|身份证|注文|番号|"
+    r"سفارش|فاکتور|کد ملی|کدملی|رقم الطلب|فاتورة|ऑर्डर)"
+)
+# An extension after the number: "634.270.1746x81453", "555-0100 ext. 12", "доб. 123".
+_EXTENSION = re.compile(
+    r"[ \u00a0]?(?:x|ext\.?|extension|доб\.?)[ \u00a0]?[0-9]{1,6}(?![0-9A-Za-z_])", re.IGNORECASE
 )
 
 
@@ -60,7 +83,7 @@ def _phone_structure_ok(s: str, groups: list[str]) -> bool:
     return lens == [5, 5] and digits[0] in "6789" and seps == [" "]  # Indian 98765 43210
 
 
-def _phone_ok(text: str, start: int, s: str) -> bool:
+def _phone_ok(text: str, start: int, s: str, hints: tuple[str, ...] = ()) -> bool:
     groups = DIGITS.findall(s)
     n = sum(map(len, groups))
     if not 7 <= n <= 17 or _DATE_IN.search(s) or _SSN_SHAPE.fullmatch(s):
@@ -72,13 +95,42 @@ def _phone_ok(text: str, start: int, s: str) -> bool:
             return False  # a decimal, a version or an IPv4 address
     if _phone_structure_ok(s, groups):
         return True
-    return n <= 15 and _PHONE_CONTEXT.search(line_before(text, start, 32)) is not None
+    before = line_before(text, start, 32)
+    if n <= 15 and _PHONE_CONTEXT.search(before) is not None:
+        return True
+    return _ID_CONTEXT.search(before) is None and _valid_for_region(text, start, s, groups, hints)
 
 
-def find_phones(text: str, runs: list[Span]) -> list[Span]:
+def _valid_for_region(
+    text: str, start: int, s: str, groups: list[str], hints: tuple[str, ...]
+) -> bool:
+    """libphonenumber holds the digits for a valid number of a likely region: one of
+    ``hints`` or of the script around the number; in Latin text without hints, one of
+    :data:`~.regions.FALLBACK_REGIONS`, grouped as that region groups its numbers (or
+    written in one piece after a trunk prefix ``0``)."""
+    digits = "".join(groups)
+    if not 8 <= len(digits) <= 13 or ("." in s and len(set(DIGITS.split(s)[1:-1])) > 1):
+        return False
+    if digits.startswith("00"):  # international prefix: "0044 20 7946 0958", "001-683-..."
+        return digits[2] != "0" and international_valid(digits[2:])
+    regions = hints or script_regions(text, start, start + len(s))
+    if regions:
+        return any(national_valid(digits, r) is not None for r in regions)
+    written = tuple(map(len, groups))
+    one_piece = len(groups) == 1 and digits[0] == "0"
+    return any(
+        (layout := national_valid(digits, r)) is not None and (one_piece or layout == written)
+        for r in FALLBACK_REGIONS
+    )
+
+
+def find_phones(text: str, runs: list[Span], hints: tuple[str, ...] = ()) -> list[Span]:
+    """Phone numbers among the numeric ``runs``; ``hints`` are the regions (ISO 3166-1)
+    the document's numbers most likely belong to, most likely first."""
     spans: list[Span] = []
     for start, end in runs:
-        if not number_ends_cleanly(text, end):
+        ext = _EXTENSION.match(text, end)
+        if ext is None and not number_ends_cleanly(text, end):
             continue
         # take in a leading "+", "(" or "(+"; drop an unbalanced "(" again below.
         if char_at(text, start - 1) == "+":
@@ -90,7 +142,10 @@ def find_phones(text: str, runs: list[Span]) -> list[Span]:
         s = text[start:end]
         if s.startswith("(") and ")" not in s:
             start, s = start + 1, s[1:]
-        spans.extend(_best_phone(text, start, s))
+        found = _best_phone(text, start, s, hints)
+        if ext is not None and found and found[-1][1] == end:
+            found[-1] = (found[-1][0], ext.end())  # the extension belongs to the number
+        spans.extend(found)
     return spans
 
 
@@ -98,10 +153,10 @@ _PHONE_FIRST = ASCII_DIGITS | {"+", "("}
 _CHUNK = re.compile(r"[^ \u00a0\u202f]+")
 
 
-def _best_phone(text: str, start: int, s: str) -> list[Span]:
+def _best_phone(text: str, start: int, s: str, hints: tuple[str, ...]) -> list[Span]:
     """The whole run if it is a phone number, else its parts between separators that hold
     no digit ("030 1234567 / 030 7654321") that are."""
-    if _phone_ok(text, start, s):
+    if _phone_ok(text, start, s, hints):
         return [(start, start + len(s))]
     found: list[Span] = []
     parts = [m.span() for m in _CHUNK.finditer(s)]
@@ -112,6 +167,6 @@ def _best_phone(text: str, start: int, s: str) -> list[Span]:
         a, b = parts[first + 1][0], parts[last - 1][1]
         while b > a and s[b - 1] not in ASCII_DIGITS:
             b -= 1
-        if _phone_ok(text, start + a, s[a:b]):
+        if _phone_ok(text, start + a, s[a:b], hints):
             found.append((start + a, start + b))
     return found

@@ -3,6 +3,8 @@ a match, boundaries."""
 
 from __future__ import annotations
 
+import re
+
 Span = tuple[int, int]
 
 
@@ -32,3 +34,16 @@ def line_before(text: str, pos: int, width: int) -> str:
 def char_at(text: str, pos: int) -> str:
     """The character at ``pos``, or a space outside the text (a boundary)."""
     return text[pos] if 0 <= pos < len(text) else " "
+
+
+# Arabic-Indic (Arabic), extended Arabic-Indic (Persian, Urdu), Devanagari and fullwidth
+# digits, each to its ASCII digit: one character for one, so offsets do not move.
+_DIGIT_MAP = {zero + d: 48 + d for zero in (0x0660, 0x06F0, 0x0966, 0xFF10) for d in range(10)}
+_OTHER_DIGITS = re.compile("[\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19]")
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with the digits of other scripts written as ASCII digits (same length)."""
+    if _OTHER_DIGITS.search(text) is None:
+        return text
+    return text.translate(_DIGIT_MAP)
