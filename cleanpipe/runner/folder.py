@@ -95,7 +95,9 @@ def remove_stale_task_files(layout: Layout, tasks: list[MapTask]) -> None:
 
 def remove_stale_shards(layout: Layout, n_shards: int) -> None:
     """Shards of an earlier plan with another shard count would mix with the new ones (and
-    temporary files of a killed run)."""
+    temporary files of a killed run). Token files are rewritten with the shards, so all of
+    them go (also when this run writes none: an old tokens/ must not pass for this one's)."""
     for name in fs.listdir(layout.data):
         if not name.endswith(shard_suffix(n_shards)):
             fs.remove(fs.join(layout.data, name))
+    fs.rmtree(layout.tokens)

@@ -8,6 +8,7 @@ shard. The result is the same as ordering the whole shard at once (see :func:`sp
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cleanpipe.errors import RunError
 from cleanpipe.io import fs
-from cleanpipe.io.layout import Layout, shard_name
+from cleanpipe.io.layout import Layout, shard_name, token_file_name
+from cleanpipe.io.token_files import INDEX_EXT, TokenFileWriter, token_dtype
 from cleanpipe.io.writers import DOCUMENT_SCHEMA, AtomicParquetWriter
 from cleanpipe.runner.tasks import ShardJob, returns_memory
+from cleanpipe.tokens import load_tokenizer
 
 #: what a shard task sorts by: the seeded place, then the row's origin (unique) for ties.
 SHARD_SORT = [
@@ -70,12 +74,15 @@ def run_shard_task(job: ShardJob) -> dict[str, Any]:
     carry: pa.Table | None = None  # read, not yet written: their place depends on what follows
     previous: Key | None = None  # the last row written
     slices = sorted(where)  # every slice that has rows: none is skipped, whatever its number
-    with AtomicParquetWriter(
-        path,
-        DOCUMENT_SCHEMA,
-        config.output.compression if config.output.compression != "none" else "none",
-        job.metadata,
-    ) as out:
+    with (
+        AtomicParquetWriter(
+            path,
+            DOCUMENT_SCHEMA,
+            config.output.compression if config.output.compression != "none" else "none",
+            job.metadata,
+        ) as out,
+        _token_writer(job) as tokens,
+    ):
         for n, piece in enumerate(slices):
             fresh = pa.concat_tables(
                 [
@@ -109,16 +116,77 @@ def run_shard_task(job: ShardJob) -> dict[str, Any]:
                 previous = keys[order[settled - 1]]
             del table
             out.write(written)
+            if tokens is not None:
+                tokens.add(encode_rows(written, job.config.mixture.tokenizer))
             rows += written.num_rows
             _count_rows(written, per_source)
             del written
-    return {
+    stats = {
         "shard": name,
         "rows": rows,
         "tokens": sum(v["tokens"] for v in per_source.values()),
         "bytes": fs.getsize(path),
         "sources": {s: dict(v) for s, v in sorted(per_source.items())},
     }
+    if tokens is not None:
+        stats["token_file"] = {"name": token_file_name(job.index, job.layout.shards, "bin")}
+        stats["token_file"].update(tokens.summary)
+    return stats
+
+
+def _token_writer(job: ShardJob) -> AbstractContextManager[TokenFileWriter | None]:
+    """The shard's token-file twin (``output.token_files``), or nothing."""
+    fmt = job.config.output.token_files
+    if fmt == "none":
+        return nullcontext()
+    tokenizer = load_tokenizer(job.config.mixture.tokenizer)
+    layout, total = Layout(job.root), job.layout.shards
+    return TokenFileWriter(
+        layout.token_file(job.index, total, "bin"),
+        layout.token_file(job.index, total, INDEX_EXT[fmt]),
+        fmt,
+        token_dtype(fmt, tokenizer.vocab_size),
+        tokenizer.eos_id,
+    )
+
+
+def token_manifest(config: Any, shard_stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """``tokens/manifest.json``: the tokenizer, dtype, every file with its counts and digests,
+    and per-source totals (equal to the report's ``output_docs`` / ``output_tokens``)."""
+    fmt, tokenizer = config.output.token_files, load_tokenizer(config.mixture.tokenizer)
+    sources: dict[str, Counter] = {}
+    for shard in shard_stats:
+        for source, totals in shard["sources"].items():
+            sums = sources.setdefault(source, Counter())
+            sums.update({"documents": totals["docs"], "tokens": totals["tokens"]})
+    return {
+        "tokenizer": {
+            "name": tokenizer.name,
+            "vocab_size": tokenizer.vocab_size,
+            "eos_id": tokenizer.eos_id,
+        },
+        "dtype": token_dtype(fmt, tokenizer.vocab_size).name,
+        "tokens_include_eos": False,
+        "files": [shard["token_file"] for shard in shard_stats],
+        "sources": {s: dict(v) for s, v in sorted(sources.items())},
+    }
+
+
+def encode_rows(written: pa.Table, tokenizer: Any) -> list[list[int]]:
+    """The token ids of a written slice's texts, encoded with the tokenizer that counted them
+    in the map step: each count must equal the row's ``tokens`` (counted once, see
+    README "Training on the output"), else the token files would not be what was planned."""
+    encode = load_tokenizer(tokenizer).encode
+    ids = [encode(text) for text in written.column("text").to_pylist()]
+    counts = written.column("tokens").to_pylist()
+    for i, (doc, count) in enumerate(zip(ids, counts, strict=True)):
+        if len(doc) != count:
+            row_id = written.column("id")[i].as_py()
+            raise RunError(
+                f"document {row_id!r} encodes to {len(doc)} tokens but was counted as "
+                f"{count} in the map step; the tokenizer changed since: rerun with --force"
+            )
+    return ids
 
 
 def _count_rows(written: pa.Table, per_source: dict[str, Counter]) -> None:

@@ -24,6 +24,7 @@ from cleanpipe.hashing import fingerprint
 from cleanpipe.io import fs
 from cleanpipe.io.layout import part_name
 from cleanpipe.io.readers import InputFile, expand_paths, input_format
+from cleanpipe.tokens import tokenizer_identity
 
 #: bump when what a task writes changes shape, so resume never reuses an older layout.
 MARKER_FORMAT = 5
@@ -127,7 +128,7 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
             "source": source,
             "dedup": dataclasses.asdict(config.dedup) if config.dedup else None,
             "tokens": [
-                mixture.tokenizer,
+                tokenizer_identity(mixture.tokenizer),
                 mixture.token_counting,
                 config.seed if mixture.token_counting == "estimate" else None,
             ],
