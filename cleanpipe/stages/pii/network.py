@@ -25,7 +25,9 @@ _VERSION_CONTEXT = re.compile(
     r"(?:\b(?:v|ver|version|versions|versión|versione|release|released|rel|changelog|update|"
     r"updated|upgrade|upgraded|bump|bumped|build|firmware|kernel|python|java|node|tag|patch|"
     r"section|sections|sec|table|figure|fig|chapter|chap|item|step|rule|clause|paragraph|para|"
-    r"article|art|kapitel|abschnitt|oid|objectidentifier)\b[\s.:=(\"']*|版本|версия|バージョン|§\s*"
+    r"article|art|kapitel|abschnitt|oid|objectidentifier|wersja|wersji|versão|sürüm|sürümü|"
+    r"verze|verzió|versio|versie|الإصدار|الاصدار|إصدار|نسخه|نسخهٔ|संस्करण|버전)\b[\s.:=(\"']*"
+    r"|版本|версия|バージョン|§\s*"
     r"|==|>=|<=|~=|!=|\^|^\s*#+\s*\[?v?)\Z"
 )
 _VERSION_WORD = re.compile(

@@ -53,6 +53,8 @@ LANG_REGIONS: dict[str, tuple[str, ...]] = {
 #: a number must then also be grouped the way the region writes its numbers.
 FALLBACK_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IT", "ES", "PL", "NL", "TR", "BR")
 
+_NANP = frozenset({"US", "CA"})
+_MOBILE_WITHOUT_TRUNK = frozenset({"CN", "IN"})
 _PERSIAN_LETTERS = frozenset("پچژگکی")
 
 
@@ -63,7 +65,7 @@ def script_regions(text: str, start: int, end: int, width: int = 24) -> tuple[st
         if o < 0x0370:
             continue
         if 0x0600 <= o <= 0x06FF:
-            return ("IR",) if ch in _PERSIAN_LETTERS else LANG_REGIONS["ar"]
+            return ("IR",) if ch in _PERSIAN_LETTERS else (*LANG_REGIONS["ar"], "IR")
         if 0x0400 <= o <= 0x04FF:
             return LANG_REGIONS["ru"] + ("UA",)
         if 0x0900 <= o <= 0x097F:
@@ -99,9 +101,10 @@ def national_valid(digits: str, region: str) -> tuple[int, ...] | None:
     """Digit-group lengths of libphonenumber's national format if ``digits``, written as
     a national number, is a valid number of ``region``, else ``None``.
 
-    A region with a trunk prefix (``0`` in DE/FR/GB, ``8`` in RU) needs it written,
-    except for mobiles written without it (Chinese ``1xx xxxx xxxx``, Indian ``9xxxx
-    xxxxx``): libphonenumber itself would accept ``4711081542`` as ``0471 1081542``.
+    A region with a trunk prefix (``0`` in DE/FR/GB/EG, ``8`` in RU) needs it written
+    (libphonenumber itself would accept ``4711081542`` as ``0471 1081542``), except for
+    NANP numbers (the ``1`` is rarely written) and mobiles where they are written without
+    it (Chinese ``1xx xxxx xxxx``, Indian ``9xxxx xxxxx``).
     """
     meta = PhoneMetadata.metadata_for_region(region)
     if meta is None:
@@ -113,7 +116,9 @@ def national_valid(digits: str, region: str) -> tuple[int, ...] | None:
     if number.country_code != meta.country_code or not phonenumbers.is_valid_number(number):
         return None
     trunk = meta.national_prefix
-    if trunk and not digits.startswith(trunk):
+    if trunk and not digits.startswith(trunk) and region not in _NANP:
+        if region not in _MOBILE_WITHOUT_TRUNK:
+            return None
         if phonenumbers.number_type(number) != PhoneNumberType.MOBILE:
             return None
     return _groups_of(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))

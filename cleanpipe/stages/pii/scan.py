@@ -37,8 +37,11 @@ def char_at(text: str, pos: int) -> str:
 
 
 # Arabic-Indic (Arabic), extended Arabic-Indic (Persian, Urdu), Devanagari and fullwidth
-# digits, each to its ASCII digit: one character for one, so offsets do not move.
-_DIGIT_MAP = {zero + d: 48 + d for zero in (0x0660, 0x06F0, 0x0966, 0xFF10) for d in range(10)}
+# digits, each to its ASCII digit, and the fullwidth separators written with fullwidth
+# digits: one character for one, so offsets do not move.
+_DIGIT_MAP: dict[int, int | str] = {
+    zero + d: 48 + d for zero in (0x0660, 0x06F0, 0x0966, 0xFF10) for d in range(10)
+} | {0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: "."}
 _OTHER_DIGITS = re.compile("[\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19]")
 
 
