@@ -1,4 +1,4 @@
-"""Command line: ``cleanpipe run | validate | stages | report``."""
+"""Command line: ``cleanpipe run | validate | plan | stages | report | inspect``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def main() -> None:
       cleanpipe plan configs/mixtures/llama.yaml
       cleanpipe report out/llama
       cleanpipe stages
+      cleanpipe inspect out/llama/tokens/train-00000-of-00002.bin --doc 3
     """
 
 
@@ -311,6 +312,48 @@ def report(out: str, as_json: bool, other: str | None, show_all: bool) -> None:
         )
     else:
         print_report(data)
+
+
+@main.command()
+@click.argument("bin_path", metavar="FILE.bin", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--doc",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The document (0-based: the row of the Parquet shard of the same name).",
+)
+@click.option("--ids", is_flag=True, help="Print the token ids instead of the decoded text.")
+def inspect(bin_path: str, doc: int, ids: bool) -> None:
+    """Decode one document of a token file (output.token_files) back to text.
+
+    The tokenizer is the one the run used (OUT/manifest.json beside tokens/).
+
+    \b
+    Examples:
+      cleanpipe inspect out/llama/tokens/train-00000-of-00002.bin --doc 3
+      cleanpipe inspect out/llama/tokens/train-00000-of-00002.bin --doc 3 --ids
+    """
+    from pathlib import Path
+
+    from cleanpipe.io.token_files import open_token_file
+    from cleanpipe.tokens import load_tokenizer, tokenizer_spec
+
+    manifest = Path(bin_path).resolve().parent.parent / "manifest.json"
+    try:
+        config = json.loads(manifest.read_text(encoding="utf-8"))["config"]
+        tokens = open_token_file(bin_path)
+        document = tokens.document(doc).tolist()
+    except (FileNotFoundError, KeyError, ValueError, IndexError) as err:
+        click.echo(f"error: {bin_path}: {err}", err=True)
+        sys.exit(1)
+    tokenizer = load_tokenizer(tokenizer_spec(config["mixture"]["tokenizer"]))
+    click.echo(
+        f"{Path(bin_path).name}: document {doc} of {len(tokens)}, {len(document)} tokens "
+        f"+ eos ({tokenizer.name})",
+        err=True,
+    )
+    click.echo(" ".join(map(str, document)) if ids else tokenizer.decode(document))
 
 
 if __name__ == "__main__":

@@ -72,6 +72,11 @@ class HFTokenizer:
 TokenizerSpec = str | HFTokenizer
 
 
+def tokenizer_spec(value: str | dict[str, Any]) -> TokenizerSpec:
+    """The spec back from ``Config.to_dict()`` (a run's manifest.json)."""
+    return HFTokenizer(**value) if isinstance(value, dict) else value
+
+
 def tokenizer_name(spec: TokenizerSpec) -> str:
     """How reports and manifests name a tokenizer: ``cl100k``, ``hf:path/tokenizer.json``."""
     return spec if isinstance(spec, str) else f"hf:{spec.hf}"

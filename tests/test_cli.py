@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -122,3 +123,18 @@ def test_run_with_output_flag_needs_no_output_section(tmp_path: Path, jsonl_gz: 
     done = runner.invoke(main, ["run", str(config), "--output", str(out), "-q", "-w", "1"])
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in (out / "data").iterdir()) == ["train-00000-of-00001.parquet"]
+
+
+def test_inspect_decodes_a_document_of_a_token_file(tmp_path: Path, jsonl_gz: Path) -> None:
+    body = config_text(tmp_path, jsonl_gz, "{total_tokens: max, max_epochs: 1}")
+    body = body.replace("}\nsources", ", token_files: megatron}\nsources")
+    config = write_config(tmp_path, body)
+    assert CliRunner().invoke(main, ["run", str(config), "-q"]).exit_code == 0
+    texts = pq.read_table(tmp_path / "out/data/train-00000-of-00001.parquet").column("text")
+    bin_path = str(tmp_path / "out/tokens/train-00000-of-00001.bin")
+    result = CliRunner().invoke(main, ["inspect", bin_path, "--doc", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == texts[2].as_py() + "\n"
+    assert "document 2 of 3" in result.stderr
+    result = CliRunner().invoke(main, ["inspect", bin_path, "--doc", "3"])
+    assert result.exit_code == 1 and "document 3 out of range: the file has 3" in result.output

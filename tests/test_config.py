@@ -384,3 +384,44 @@ def test_stage_specs_carry_their_code_into_the_manifest(good: dict) -> None:
     stage = config.to_dict()["sources"]["web"]["stages"][0]
     assert stage == {"name": "normalize", "params": {}, "module": spec.module, "code": spec.code}
     assert config.fingerprint() == parse_config(good).fingerprint()
+
+
+def test_token_files_need_exact_counting(good: dict) -> None:
+    good["output"]["token_files"] = "megatron"
+    good["mixture"]["token_counting"] = "estimate"
+    assert problems(good) == [
+        "output.token_files: megatron token files need exact token counts; remove "
+        "mixture.token_counting: estimate (or set it to exact)"
+    ]
+    good["output"]["token_files"] = "arrow"
+    good["mixture"]["token_counting"] = "exact"
+    assert problems(good) == [
+        "output.token_files: expected one of none, megatron, numpy, got 'arrow'"
+    ]
+
+
+def test_token_files_leave_the_shard_footer_fingerprint_alone(good: dict) -> None:
+    plain = parse_config(good)
+    good["output"]["token_files"] = "numpy"
+    assert parse_config(good).fingerprint() == plain.fingerprint()
+
+
+def test_hf_tokenizer_file_and_eos_are_checked_at_validation(good: dict, tmp_path: Path) -> None:
+    tokenizers = pytest.importorskip("tokenizers")
+    good["mixture"]["tokenizer"] = {"hf": str(tmp_path / "missing.json")}
+    assert problems(good) == [
+        f"mixture.tokenizer.hf: '{tmp_path / 'missing.json'}': no such file (tokenizers are "
+        "never downloaded)"
+    ]
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel({"a": 0, "</s>": 1}, unk_token="a"))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    good["mixture"]["tokenizer"] = {"hf": str(tmp_path / "tokenizer.json")}
+    (message,) = problems(good)
+    assert message.startswith("mixture.tokenizer: no end-of-document token for ")
+    good["mixture"]["tokenizer"]["eos_token"] = "<|im_end|>"
+    assert problems(good) == [
+        f"mixture.tokenizer: eos_token '<|im_end|>' is not in the vocabulary of "
+        f"{tmp_path / 'tokenizer.json'}"
+    ]
+    good["mixture"]["tokenizer"]["eos_token"] = "</s>"
+    assert parse_config(good).mixture.tokenizer.eos_token == "</s>"
