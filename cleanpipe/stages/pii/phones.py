@@ -118,6 +118,8 @@ def _valid_for_region(
         return any(national_valid(digits, r) is not None for r in regions)
     written = tuple(map(len, groups))
     one_piece = len(groups) == 1 and digits[0] == "0"
+    if not one_piece and (min(written) < 2 or (digits[0] != "0" and len(groups) < 3)):
+        return False  # "2004 12345", "1 234 567": spare the metadata look-ups
     return any(
         (layout := national_valid(digits, r)) is not None and (one_piece or layout == written)
         for r in FALLBACK_REGIONS
