@@ -60,7 +60,10 @@ _PERSIAN_LETTERS = frozenset("پچژگکی")
 
 def script_regions(text: str, start: int, end: int, width: int = 24) -> tuple[str, ...]:
     """Regions implied by the first non-Latin letters near ``text[start:end]``."""
-    for ch in text[max(0, start - width) : start] + text[end : end + width]:
+    window = text[max(0, start - width) : start] + text[end : end + width]
+    if window.isascii():
+        return ()
+    for ch in window:
         o = ord(ch)
         if o < 0x0370:
             continue
