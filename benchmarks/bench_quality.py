@@ -144,11 +144,12 @@ def naive_repetition(text: str) -> str | None:
     for n, limit in ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)):
         words = [w.lower() for w in _words(text)]
         grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-        counts = Counter(grams)
+        seen: set[str] = set()
         covered = [False] * len(words)
         for i, gram in enumerate(grams):
-            if counts[gram] > 1:
+            if gram in seen:  # a repeat: the second and later copies count
                 covered[i : i + n] = [True] * n
+            seen.add(gram)
         dup_chars = sum(len(w) for w, c in zip(words, covered, strict=True) if c)
         if dup_chars / max(1, sum(map(len, words))) > limit:
             return f"dup_{n}gram"

@@ -245,20 +245,34 @@ def ratio(part: float, whole: float) -> float:
 
 
 def ngram_char_fractions(
-    words: Sequence[str], lengths: Sequence[int], top: Iterable[int], dup: Iterable[int]
+    words: Sequence[str],
+    lengths: Sequence[int],
+    top: Iterable[int],
+    dup: Iterable[int],
+    *,
+    count_first_copy: bool = False,
 ) -> dict[str, float]:
-    """Gopher's n-gram repetition signals (Rae et al. 2021, appendix A.1.1).
+    """Gopher's n-gram repetition signals (Rae et al. 2021, appendix A.1.1 and table A1).
 
     ``top_{n}gram``: share of word characters covered by the most frequent n-gram (the
     first to occur among equals; 0 when no n-gram occurs twice). ``dup_{n}gram``: share of
-    word characters covered by n-grams that occur more than once, characters inside
-    overlapping n-grams counted once. One document; see :func:`ngram_char_fractions_batch`.
+    word characters covered by the second and later copies of n-grams that occur more than
+    once, as datatrove's ``GopherRepetitionFilter`` counts them (FineWeb's reading), or,
+    with ``count_first_copy``, by every copy including the first; characters inside
+    overlapping n-grams are counted once. One document; see
+    :func:`ngram_char_fractions_batch`.
     """
-    return ngram_char_fractions_batch([(words, lengths)], top, dup)[0]
+    return ngram_char_fractions_batch(
+        [(words, lengths)], top, dup, count_first_copy=count_first_copy
+    )[0]
 
 
 def ngram_char_fractions_batch(
-    docs: Sequence[tuple[Sequence[str], Sequence[int]]], top: Iterable[int], dup: Iterable[int]
+    docs: Sequence[tuple[Sequence[str], Sequence[int]]],
+    top: Iterable[int],
+    dup: Iterable[int],
+    *,
+    count_first_copy: bool = False,
 ) -> list[dict[str, float]]:
     """:func:`ngram_char_fractions` of each ``(words, word lengths)`` in ``docs``.
 
@@ -283,9 +297,9 @@ def ngram_char_fractions_batch(
         chunk.append(doc)
         words += len(doc[0])
         if words >= _CHUNK_WORDS:
-            results += _ngram_chunk(chunk, top, dup)
+            results += _ngram_chunk(chunk, top, dup, count_first_copy)
             chunk, words = [], 0
-    return results + _ngram_chunk(chunk, top, dup)
+    return results + _ngram_chunk(chunk, top, dup, count_first_copy)
 
 
 #: words laid out for one numpy computation (more documents are done in several)
@@ -293,7 +307,10 @@ _CHUNK_WORDS = 1 << 20
 
 
 def _ngram_chunk(
-    docs: Sequence[tuple[Sequence[str], Sequence[int]]], top: set[int], dup: set[int]
+    docs: Sequence[tuple[Sequence[str], Sequence[int]]],
+    top: set[int],
+    dup: set[int],
+    count_first_copy: bool,
 ) -> list[dict[str, float]]:
     """:func:`ngram_char_fractions_batch` of a batch of at most about a million words."""
     template = {f"top_{n}gram": 0.0 for n in sorted(top)}
@@ -358,10 +375,15 @@ def _ngram_chunk(
             )
         repeated = np.empty(len(ranked), bool)
         repeated[order] = copies[gram] > 1
+        if n in dup and not count_first_copy:
+            # equal keys are sorted by start, so a run's head is the n-gram's first copy
+            later = np.empty(len(ranked), bool)
+            later[order] = ~head
+            chars[f"dup_{n}gram"] = _span_chars(starts[later], n, cum, doc_of, len(index))
         ids_now = np.empty_like(gram)
         ids_now[order] = gram
         starts, prefix = starts[repeated], ids_now[repeated]
-        if n in dup:
+        if n in dup and count_first_copy:
             chars[f"dup_{n}gram"] = _span_chars(starts, n, cum, doc_of, len(index))
 
     for name, covered in chars.items():
@@ -373,14 +395,15 @@ def _ngram_chunk(
 
 
 def _argsort(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``keys.argsort()`` and the sorted keys, for keys below ``size**2``.
+    """``keys.argsort()`` and the sorted keys, for keys below ``size**2``; equal keys keep
+    their order (the first copy of an n-gram comes first).
 
     Sorting values is about twice as fast as sorting indices, so where the key and its
     index fit in 63 bits together (layouts of up to 2 million words) they are sorted as one.
     """
     bits = (len(keys) - 1).bit_length()
     if 2 * (size - 1).bit_length() + bits > 63:
-        order = keys.argsort()
+        order = keys.argsort(kind="stable")  # equal keys in index order, as below
         return order, keys[order]
     packed = np.sort(keys << bits | np.arange(len(keys)))
     return packed & (1 << bits) - 1, packed >> bits

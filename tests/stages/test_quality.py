@@ -170,6 +170,7 @@ def test_gopher_repetition_defaults_are_table_a1():
         "max_dup_8gram": 0.12,
         "max_dup_9gram": 0.11,
         "max_dup_10gram": 0.10,
+        "count_first_copy": False,
         "annotate_only": False,
     }
 
@@ -405,8 +406,9 @@ def test_line_rules_still_apply_to_chinese():
 # -- GopherRepetition --------------------------------------------------------------------
 
 
-def brute_force_ngrams(words, lengths, top, dup):
-    """The n-gram signals by their definition, with strings and a coverage mask."""
+def brute_force_ngrams(words, lengths, top, dup, count_first_copy=False):
+    """The n-gram signals by their definition, with strings and a coverage mask: for
+    ``dup``, the copies after the first of each repeated n-gram (or every copy)."""
     total = sum(lengths)
     out = {}
     for n in top:
@@ -425,21 +427,27 @@ def brute_force_ngrams(words, lengths, top, dup):
         grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
         counts = Counter(grams)
         covered = [False] * len(words)
+        seen = set()
         for i, g in enumerate(grams):
-            if counts[g] > 1:
+            if counts[g] > 1 and (count_first_copy or g in seen):
                 covered[i : i + n] = [True] * n
+            seen.add(g)
         dup_chars = sum(x for x, c in zip(lengths, covered, strict=True) if c)
         out[f"dup_{n}gram"] = round(dup_chars / total, 4) if total else 0.0
     return out
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["the", "of", "nation", "we", "can", "not", "a"]), max_size=80))
-def test_hashed_ngram_signals_equal_their_definition(words):
+@given(
+    st.lists(st.sampled_from(["the", "of", "nation", "we", "can", "not", "a"]), max_size=80),
+    st.booleans(),
+)
+def test_hashed_ngram_signals_equal_their_definition(words, count_first_copy):
     lengths = [len(w) for w in words]
     top, dup = [2, 3, 4], [5, 6, 7, 8, 9, 10]
-    expected = brute_force_ngrams(words, lengths, top, dup)
-    assert ngram_char_fractions(words, lengths, top, dup) == expected
+    expected = brute_force_ngrams(words, lengths, top, dup, count_first_copy)
+    got = ngram_char_fractions(words, lengths, top, dup, count_first_copy=count_first_copy)
+    assert got == expected
 
 
 def only(rule: str) -> GopherRepetition:
@@ -548,7 +556,9 @@ def test_duplicate_ngrams_at_the_limit_are_kept():
 def test_overlapping_ngrams_count_each_character_once():
     laugh = "ha " * 12
     fractions = ngram_char_fractions(laugh.split(), [2] * 12, [2], [5])
-    assert fractions == {"top_2gram": 1.0, "dup_5gram": 1.0}
+    assert fractions == {"top_2gram": 1.0, "dup_5gram": round(11 / 12, 4)}  # all but the 1st
+    every_copy = ngram_char_fractions(laugh.split(), [2] * 12, [2], [5], count_first_copy=True)
+    assert every_copy == {"top_2gram": 1.0, "dup_5gram": 1.0}
 
 
 # -- C4 ----------------------------------------------------------------------------------
