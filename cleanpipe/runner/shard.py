@@ -31,6 +31,8 @@ SHARD_SORT = [
     ("_file", "ascending"),
     ("_pos", "ascending"),
 ]
+#: rows encoded at a time for the token files (a slice's ids at once would be ~300 MB).
+ENCODE_BATCH = 1024
 #: a row's identity in a shard: copies of one document share it.
 Key = tuple[Any, ...]
 
@@ -116,8 +118,9 @@ def run_shard_task(job: ShardJob) -> dict[str, Any]:
                 previous = keys[order[settled - 1]]
             del table
             out.write(written)
-            if tokens is not None:
-                tokens.add(encode_rows(written, job.config.mixture.tokenizer))
+            if tokens is not None:  # in batches: ids as Python lists take ~36 bytes each
+                for batch in written.to_batches(max_chunksize=ENCODE_BATCH):
+                    tokens.add(encode_rows(batch, job.config.mixture.tokenizer))
             rows += written.num_rows
             _count_rows(written, per_source)
             del written
@@ -172,7 +175,7 @@ def token_manifest(config: Any, shard_stats: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def encode_rows(written: pa.Table, tokenizer: Any) -> list[list[int]]:
+def encode_rows(written: pa.Table | pa.RecordBatch, tokenizer: Any) -> list[list[int]]:
     """The token ids of a written slice's texts, encoded with the tokenizer that counted them
     in the map step: each count must equal the row's ``tokens`` (counted once, see
     README "Training on the output"), else the token files would not be what was planned."""
