@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -115,6 +116,26 @@ def test_numpy_files_decode_and_load_with_memmap(megatron_run, tmp_path) -> None
         offsets = np.load(f"{stem}.offsets.npy", mmap_mode="r")
         assert offsets[0] == 0 and offsets[-1] == len(tokens) and len(offsets) == shard["rows"] + 1
     assert not list((out / "tokens").glob("*.idx"))
+    readme_blocks_run(out, tmp_path / "cwd", megatron_run[0])
+
+
+def readme_blocks_run(numpy_out: Path, cwd: Path, megatron_out: Path) -> None:
+    """README "Training on the output": the np.memmap snippet runs as written on a numpy
+    run in out/llama, and every --data-path prefix is a .bin/.idx pair of a megatron run."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Training on the output", 1)[1].split("\n## ", 1)[0]
+    (snippet,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    (cwd / "out").mkdir(parents=True)
+    (cwd / "out" / "llama").symlink_to(numpy_out)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(cwd)
+        exec(compile(snippet, "README.md", "exec"), {"__name__": "readme_example"})  # noqa: S102
+    (line,) = [x for x in section.splitlines() if "--data-path" in x]
+    prefixes = line.split("--data-path", 1)[1].split()
+    assert len(prefixes) == 2
+    for prefix in prefixes:
+        stem = megatron_out / Path(prefix).relative_to("out/llama")
+        assert stem.with_suffix(".bin").is_file() and stem.with_suffix(".idx").is_file()
 
 
 def news_only(tokenizer) -> callable:
