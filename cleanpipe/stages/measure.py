@@ -29,11 +29,12 @@ def _char_range(first: int, last: int) -> str:
 
 
 #: characters ignored around a word: ASCII punctuation and symbols, Latin-1 marks (¡ § « ¶ ·
-#: » ¿), General Punctuation (dashes, curly quotes, …), CJK and full-width punctuation. Kept
-#: to the marks that occur in text: ``str.strip`` pays for every character listed here.
+#: » ¿), the Devanagari danda (। ॥, Hindi's full stop), General Punctuation (dashes, curly
+#: quotes, …), CJK and full-width punctuation. Kept to the marks that occur in text:
+#: ``str.strip`` pays for every character listed here.
 PUNCTUATION = (
     string.punctuation
-    + "¡§«¶·»¿"
+    + "¡§«¶·»¿।॥"
     + _char_range(0x2010, 0x2027)
     + _char_range(0x2030, 0x205E)
     + _char_range(0x3001, 0x3003)
@@ -85,11 +86,19 @@ def no_space_language(text: str, meta: Mapping[str, Any]) -> str | None:
     Tibetan letters making up at least 30% of the non-space characters. The script check is
     done once per text and shared through :func:`text_view`.
     """
-    lang = meta.get("lang")
-    if isinstance(lang, str) and lang:
-        base = lang.replace("_", "-").split("-")[0].lower()
+    base = language_code(meta)
+    if base is not None:
         return base if base in NO_SPACE_LANGUAGES else None
     return text_view(text).script_language
+
+
+def language_code(meta: Mapping[str, Any]) -> str | None:
+    """The base language code of ``meta["lang"]`` (``pt`` for ``pt-BR`` or ``pt_br``), or
+    ``None`` when LanguageID has not set one."""
+    lang = meta.get("lang")
+    if isinstance(lang, str) and lang:
+        return lang.replace("_", "-").split("-")[0].lower()
+    return None
 
 
 def script_language(text: str) -> str | None:
@@ -449,6 +458,7 @@ __all__ = [
     "TextView",
     "duplicate_stats",
     "ends_with_terminal",
+    "language_code",
     "ngram_char_fractions",
     "ngram_char_fractions_batch",
     "no_space_language",

@@ -23,10 +23,12 @@ from typing import Any
 
 from cleanpipe.document import Document
 from cleanpipe.stages.base import SignalFilter, register
+from cleanpipe.stages.data import stop_words_for
 from cleanpipe.stages.measure import (
     TextView,
     duplicate_stats,
     ends_with_terminal,
+    language_code,
     ngram_char_fractions_batch,
     ratio,
     text_view,
@@ -35,6 +37,7 @@ from cleanpipe.stages.rules import ABOVE, AT_OR_ABOVE, AT_OR_BELOW, BELOW, Drop,
 
 #: Rae et al. (2021), appendix A.1.1: the stop-word rule's list.
 GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+_ENGLISH_STOP_WORDS = frozenset(GOPHER_STOP_WORDS)
 #: what a line may start with to count as a bullet point.
 BULLETS = ("•", "‣", "⁃", "◦", "▪", "▫", "●", "○", "■", "□", "►", "➢", "➤", "-", "*", "–")
 ELLIPSES = ("...", "…")
@@ -75,6 +78,14 @@ class GopherQuality(SignalFilter):
     80% of words containing a letter, or fewer than 2 of the stop words
     {the, be, to, of, and, that, have, with}.
 
+    Stop words by language: the paper's list is English. A document whose ``meta["lang"]``
+    (set by LanguageID) names another language is tested against that language's list
+    (``cleanpipe/stages/data/stop_words/``, written for cleanpipe after FineWeb-2's
+    per-language lists, Penedo et al. 2025), still needing 2 distinct words; a language
+    without a list skips the rule (``"stop_words_skipped": "<lang>"`` in its meta, counted
+    in ``notes``); a document without ``lang`` uses the English list. ``stop_words=[...]``
+    sets one list for every document.
+
     Follows the paper where popular implementations differ: words are whitespace tokens
     with surrounding punctuation ignored, and a punctuation mark is not a word (datatrove's
     spaCy tokens make every mark a word of its symbol and alphabetic ratios); the stop-word
@@ -102,7 +113,8 @@ class GopherQuality(SignalFilter):
         annotate_only: bool = False,
     ) -> None:
         super().__init__(annotate_only=annotate_only)
-        self.stop_words = frozenset(w.lower() for w in (stop_words or GOPHER_STOP_WORDS))
+        #: the one list for every document, or None: the list of the document's language
+        self.stop_words = frozenset(w.lower() for w in stop_words) if stop_words else None
         self.rules = Rules(
             [
                 ("word_count", BELOW, min_words),
@@ -124,6 +136,9 @@ class GopherQuality(SignalFilter):
         signals: dict[str, Any] = {}
         if self.word_rules_apply(doc, signals):
             signals.update(self._word_signals(text, view))
+            stop_words = self._stop_words(doc, signals)
+            if stop_words is not None:
+                signals["stop_words"] = len(stop_words.intersection(view.words))
         lines = view.lines
         signals["bullet_lines"] = _bullet_share(lines)
         signals["ellipsis_lines"] = _share(lines, _ends_with_ellipsis)
@@ -138,8 +153,21 @@ class GopherQuality(SignalFilter):
             "hash_ratio": ratio(text.count("#"), n),
             "ellipsis_ratio": ratio(text.count("...") + text.count("…"), n),
             "alpha_words": ratio(n - _letterless(words), n),
-            "stop_words": len(self.stop_words.intersection(view.words)),
         }
+
+    def _stop_words(self, doc: Document, signals: dict[str, Any]) -> frozenset[str] | None:
+        """The stop-word list for ``doc``; None (noted in ``signals`` and ``notes``) for a
+        language without one."""
+        if self.stop_words is not None:
+            return self.stop_words
+        lang = language_code(doc.meta)
+        if lang is None or lang == "en":
+            return _ENGLISH_STOP_WORDS
+        words = stop_words_for(lang)
+        if words is None:
+            signals["stop_words_skipped"] = lang
+            self.notes[f"stop_words_skipped:{lang}"] += 1
+        return words
 
 
 #: Rae et al. (2021), table A1: n-gram sizes and their default limits.
