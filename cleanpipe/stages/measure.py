@@ -315,28 +315,22 @@ def ngram_char_fractions_batch(
 _CHUNK_WORDS = 1 << 20
 
 
-def _ngram_chunk(
+def _layout(
     docs: Sequence[tuple[Sequence[str], Sequence[int]]],
-    top: set[int],
-    dup: set[int],
-    count_first_copy: bool,
-) -> list[dict[str, float]]:
-    """:func:`ngram_char_fractions_batch` of a batch of at most about a million words."""
-    template = {f"top_{n}gram": 0.0 for n in sorted(top)}
-    template.update({f"dup_{n}gram": 0.0 for n in sorted(dup)})
-    results = [dict(template) for _ in docs]
-    cap = max(top | dup, default=0)
-    if cap < 2:
-        return results
-    # The layout: each document's words, then a separator. A word's id is the position of
-    # its first occurrence in its own document, so equal words share an id within a
-    # document and never across documents; a separator's id is its own position, so no
-    # repeated n-gram spans two documents (or runs past the end). A document without a
-    # repeated word repeats no n-gram: it is left out and keeps its zeros.
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Lay a batch out for :func:`_ngram_chunk`: word ids, word lengths, and per laid-out
+    document its position in ``docs`` and its span in the layout (separator included).
+
+    Each document's words, then a separator. A word's id is the position of its first
+    occurrence in its own document, so equal words share an id within a document and never
+    across documents; a separator's id is its own position, so no repeated n-gram spans two
+    documents (or runs past the end). A document without a repeated word repeats no n-gram:
+    it is left out (and keeps its zeros).
+    """
     ids: list[int] = []
     lens: list[int] = []
-    index: list[int] = []  # per laid-out document: its position in ``docs``
-    spans: list[int] = []  # and its positions in the layout, separator included
+    index: list[int] = []
+    spans: list[int] = []
     for i, (words, lengths) in enumerate(docs):
         offset = len(ids)
         count = len(words)
@@ -350,6 +344,23 @@ def _ngram_chunk(
         lens.append(0)
         index.append(i)
         spans.append(count + 1)
+    return ids, lens, index, spans
+
+
+def _ngram_chunk(
+    docs: Sequence[tuple[Sequence[str], Sequence[int]]],
+    top: set[int],
+    dup: set[int],
+    count_first_copy: bool,
+) -> list[dict[str, float]]:
+    """:func:`ngram_char_fractions_batch` of a batch of at most about a million words."""
+    template = {f"top_{n}gram": 0.0 for n in sorted(top)}
+    template.update({f"dup_{n}gram": 0.0 for n in sorted(dup)})
+    results = [dict(template) for _ in docs]
+    cap = max(top | dup, default=0)
+    if cap < 2:
+        return results
+    ids, lens, index, spans = _layout(docs)
     if not index:
         return results
     size = len(ids)  # every id (and so every n-gram id below) is < size
