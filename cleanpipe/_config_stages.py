@@ -89,9 +89,13 @@ def construction_problems(cls: type[Stage], kwargs: dict[str, Any]) -> list[str]
 
 
 def code_digest(cls: type) -> str:
-    """A short sha256 of the source of the module defining ``cls`` (``""`` if unknown); for
-    a package (``stages/pii/``), of every module in it, since its ``__init__`` alone may hold
-    none of the code."""
+    """A short sha256 of the code behind ``cls`` (``""`` if unknown), so that resume redoes
+    a source's map tasks when it changes. A built-in stage: the whole ``cleanpipe`` package,
+    code and data (a Gopher rule lives in measure.py and rules.py, its stop words in data
+    files, not in quality.py). A plugin: its module's file, or for a package every file in
+    it, since its ``__init__`` alone may hold none of the code."""
+    if cls.__module__.split(".")[0] == "cleanpipe":
+        return hashing.package_digest()
     module = sys.modules.get(cls.__module__)
     filename = getattr(module, "__file__", None)
     try:
@@ -99,11 +103,7 @@ def code_digest(cls: type) -> str:
             return hashing.digest(inspect.getsource(cls).encode())
         if os.path.basename(filename) != "__init__.py":
             return hashing.digest(Path(filename).read_bytes())
-        folder = Path(filename).parent
-        files = sorted(folder.rglob("*.py"))
-        return hashing.digest(
-            b"\0".join(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes() for f in files)
-        )
+        return hashing.folder_digest(str(Path(filename).parent))
     except (OSError, TypeError):
         return ""
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 
-from cleanpipe.config import Config, MixtureConfig, OutputConfig, SourceConfig, StageSpec
-from cleanpipe.hashing import digest, fingerprint, stable_hash
+from cleanpipe.config import (
+    Config,
+    MixtureConfig,
+    OutputConfig,
+    SourceConfig,
+    StageSpec,
+    parse_config,
+)
+from cleanpipe.hashing import digest, fingerprint, folder_digest, package_digest, stable_hash
 
 
 def _config(output: str = "out/x", code: str = "abc") -> Config:
@@ -62,3 +69,28 @@ def test_stable_hash_is_seeded_and_reproducible() -> None:
     assert stable_hash(42, "web", 3) == stable_hash(42, "web", 3)
     assert stable_hash(42, "web", 3) != stable_hash(43, "web", 3)
     assert stable_hash(42, "web", 3) != stable_hash(42, "web", 4)
+
+
+def test_folder_digest_changes_with_any_file_below_it(tmp_path) -> None:
+    # resume must notice an edit to a helper module or a data file, not only the module
+    # that defines a stage class
+    (tmp_path / "stage.py").write_text("from helper import rule\n")
+    (tmp_path / "helper.py").write_text("LIMIT = 3\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "de.txt").write_text("und\nder\n")
+    first = folder_digest.__wrapped__(str(tmp_path))
+    (tmp_path / "helper.py").write_text("LIMIT = 4\n")
+    second = folder_digest.__wrapped__(str(tmp_path))
+    (tmp_path / "data" / "de.txt").write_text("und\nder\ndie\n")
+    third = folder_digest.__wrapped__(str(tmp_path))
+    assert len({first, second, third}) == 3
+
+
+def test_a_built_in_stage_code_covers_the_whole_package() -> None:
+    config = parse_config(
+        {
+            "sources": {"web": {"paths": ["README.md"], "weight": 1, "stages": ["gopher_quality"]}},
+            "output": {"path": "out/x"},
+        }
+    )
+    assert config.sources["web"].stages[0].code == package_digest()

