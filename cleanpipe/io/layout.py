@@ -47,11 +47,6 @@ def token_file_name(index: int, total: int, ext: str) -> str:
     return shard_name(index, total).removesuffix(".parquet") + "." + ext
 
 
-def shard_suffix(total: int) -> str:
-    """What every shard name of a run with ``total`` shards ends with."""
-    return f"-of-{total:05d}.parquet"
-
-
 @dataclass(frozen=True)
 class Layout:
     """Paths inside one output folder."""

@@ -18,7 +18,6 @@ from cleanpipe.io.layout import (
     TEMPORARY_INFIX,
     Layout,
     part_name,
-    shard_suffix,
 )
 from cleanpipe.runner.tasks import MapTask, read_marker
 
@@ -93,11 +92,11 @@ def remove_stale_task_files(layout: Layout, tasks: list[MapTask]) -> None:
                     fs.remove(layout.file(step, source, name))
 
 
-def remove_stale_shards(layout: Layout, n_shards: int) -> None:
-    """Shards of an earlier plan with another shard count would mix with the new ones (and
-    temporary files of a killed run). Token files are rewritten with the shards, so all of
-    them go (also when this run writes none: an old tokens/ must not pass for this one's)."""
-    for name in fs.listdir(layout.data):
-        if not name.endswith(shard_suffix(n_shards)):
-            fs.remove(fs.join(layout.data, name))
+def remove_stale_shards(layout: Layout) -> None:
+    """Every shard and token file of an earlier run goes before the shard step writes its
+    own (it always rewrites them all): shards of another shard count would mix with the new
+    ones, and after a shard step that failed midway, old shards of the same count would sit
+    beside new ones and pass for this run's. Also when this run writes no token files: an
+    old tokens/ must not pass for this one's. Temporary files of a killed run go too."""
+    fs.rmtree(layout.data)
     fs.rmtree(layout.tokens)

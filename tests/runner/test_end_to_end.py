@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleanpipe.config import load_config
+from cleanpipe.executors.local import LocalExecutor
 from cleanpipe.runner import RunError, output_lock, run
 
 SOURCES = ["books", "code", "news", "papers", "web"]
@@ -193,3 +194,34 @@ def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: 
     assert sorted(seen) == sorted(
         zip(*(removed.column(c).to_pylist() for c in columns), strict=True)
     )
+
+
+class _ShardStepFails(LocalExecutor):
+    """Runs tasks in this process; the shard step writes its first shard, then fails."""
+
+    def map(self, fn, items, description):  # noqa: ANN001, ANN201 - the executor protocol
+        if description != "shards":
+            return super().map(fn, items, description)
+        super().map(fn, items[:1], description)
+        raise RunError("the disk filled up while writing shards")
+
+
+def test_a_shard_step_that_fails_midway_leaves_no_old_shards(
+    llama_run: tuple, tmp_path: Path
+) -> None:
+    # old shards of the same count beside new ones would pass for this run's
+    import dataclasses
+    import shutil
+
+    config, result, out = llama_run
+    copy = tmp_path / "failed"
+    shutil.copytree(out, copy)
+    n_shards = result.report["run"]["shards_written"]
+    assert n_shards > 1
+    other = dataclasses.replace(config, output=dataclasses.replace(config.output, path=str(copy)))
+    with pytest.raises(RunError, match="disk filled up"):
+        run(other, executor=_ShardStepFails(1, progress=False), progress=False)
+    assert [p.name for p in (copy / "data").glob("*.parquet")] == [
+        f"train-00000-of-{n_shards:05d}.parquet"
+    ]
+    assert json.loads((copy / "report.json").read_text())["status"] == "failed"
