@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanpipe.config import Config
+from cleanpipe.hashing import fingerprint
 from cleanpipe.io import fs
 from cleanpipe.io.layout import Layout
 from cleanpipe.io.readers import BadRecord, ReadOptions, read_input
 from cleanpipe.mixture import MixturePlan, plan_mixture
-from cleanpipe.runner.barrier import row_hash, surviving_hashes
+from cleanpipe.runner.barrier import dedup_inputs, row_hash, surviving_hashes
 from cleanpipe.runner.tasks import map_fingerprint, map_tasks, read_marker
 from cleanpipe.tokens import TokenEstimator
 
@@ -34,13 +35,17 @@ def preview_plan(config: Config) -> PlanPreview:
     root = config.output.path
     layout = Layout(root)
     tasks = map_tasks(config)
+    fingerprints = [map_fingerprint(t, config) for t in tasks]
     staged = all(
         (marker := read_marker(layout.staged(t.source, t.part, "done.json"))) is not None
-        and marker.get("fingerprint") == map_fingerprint(t, config)
-        for t in tasks
+        and marker.get("fingerprint") == fp
+        for t, fp in zip(tasks, fingerprints, strict=True)
     )
-    dedup_done = config.dedup is None or read_marker(layout.dedup_marker) is not None
-    if staged and dedup_done:
+    # the earlier run's dedup result counts only if it was made from these tasks and this
+    # dedup config (surviving_hashes reads its removed rows)
+    dedup = read_marker(layout.dedup_marker)
+    wanted = fingerprint(dedup_inputs(config, fingerprints))
+    if staged and dedup is not None and dedup.get("fingerprint") == wanted:
         hashes, tokens = surviving_hashes(config, root, tasks)
         return PlanPreview(
             plan_mixture(config, hashes, tokens),
