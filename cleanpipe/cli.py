@@ -344,10 +344,12 @@ def inspect(bin_path: str, doc: int, ids: bool) -> None:
         config = json.loads(manifest.read_text(encoding="utf-8"))["config"]
         tokens = open_token_file(bin_path)
         document = tokens.document(doc).tolist()
-    except (FileNotFoundError, KeyError, ValueError, IndexError) as err:
+        # an hf tokenizer.json is found relative to where the run started, and needs its
+        # extra: both are the user's to fix, so one line, not a traceback
+        tokenizer = load_tokenizer(tokenizer_spec(config["mixture"]["tokenizer"]))
+    except (FileNotFoundError, KeyError, ValueError, IndexError, ImportError) as err:
         click.echo(f"error: {bin_path}: {err}", err=True)
         sys.exit(1)
-    tokenizer = load_tokenizer(tokenizer_spec(config["mixture"]["tokenizer"]))
     click.echo(
         f"{Path(bin_path).name}: document {doc} of {len(tokens)}, {len(document)} tokens "
         f"+ eos ({tokenizer.name})",
