@@ -1,8 +1,11 @@
-"""The barrier side of dedup: which documents of ALL sources to drop as exact or near duplicates.
+"""The barrier side of dedup: which documents of ALL sources to drop as URL, exact or near
+duplicates.
 
 The map step (:func:`cleanpipe.dedup.signatures.dedup_signatures`) writes one signature table
 per input file. Here, once, over all of them:
 
+0. url (with ``dedup.urls``, :mod:`cleanpipe.dedup.urls`): one capture per normalized URL,
+   the newest; the steps below see only the captures it keeps;
 1. exact: documents with the same 128-bit hash of their normalized text are one group;
 2. near: for each LSH band (Broder 1997; datasketch's ``MinHashLSH``; FineWeb's 14 x 8), the
    band's values are hashed to one uint64 key per document and equal keys are found by sorting
@@ -26,12 +29,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cleanpipe.dedup.config import DedupConfig, MinHashConfig
 from cleanpipe.dedup.signatures import band_columns, fixed_binary_to_numpy
 from cleanpipe.dedup.store import BATCH_ROWS, SignatureStore, check_meta
 from cleanpipe.dedup.summary import report_stats
+from cleanpipe.dedup.urls import find_url_duplicates
 from cleanpipe.io import fs
 
 __all__ = [
@@ -61,8 +64,12 @@ DROP_SCHEMA = pa.schema(
     ]
 )
 _EMPTY_PAIRS = np.empty((0, 2), dtype=np.int64)
+#: the ``reason`` of a drop: URL dedup, then exact and near content dedup.
+REASONS = ("url", "exact", "near")
 # Documents per band unit before find_duplicates splits a band by key range (16 B each: 8 GiB).
 _UNIT_DOCS = 1 << 29
+# Captures per URL-dedup unit before it is split by hash range (about 40 B each: 10 GiB).
+_URL_UNIT_DOCS = 1 << 28
 _FILTER_BITS = 1 << 24
 
 
@@ -205,7 +212,7 @@ def choose_keepers(
 @dataclass
 class DedupResult:
     """What the barrier decided: one row per dropped document in ``drops`` (columns ``id``,
-    ``source``, ``reason`` ("exact" or "near"), ``duplicate_of`` (the keeper's id),
+    ``source``, ``reason`` ("url", "exact" or "near"), ``duplicate_of`` (the keeper's id),
     ``duplicate_of_source`` and ``file``, the signature file (as given) or ``table i`` the
     drop comes from), ordered by row, and report data in ``stats``."""
 
@@ -237,10 +244,11 @@ def _read_keys(
     to_keys: Callable[[pa.Array], np.ndarray],
     partition: int = 0,
     partitions: int = 1,
+    alive: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Keys of one column for all rows (or for the rows whose key falls in ``partition``, then
-    with their row ids), filled batch by batch."""
-    if partitions == 1:
+    """Keys of one column for all rows (or for the rows whose key falls in ``partition``, or
+    that are ``alive``: then with their row ids), filled batch by batch."""
+    if partitions == 1 and alive is None:
         keys = np.empty(store.num_rows, dtype=np.uint64)
         for offset, batch in store.batches([column]):
             keys[offset : offset + batch.num_rows] = to_keys(batch.column(0))
@@ -248,7 +256,10 @@ def _read_keys(
     parts_k, parts_r = [], []
     for offset, batch in store.batches([column]):
         k = to_keys(batch.column(0))
-        sel = np.flatnonzero(k % np.uint64(partitions) == partition)
+        keep = k % np.uint64(partitions) == partition
+        if alive is not None:
+            keep &= alive[offset : offset + batch.num_rows]
+        sel = np.flatnonzero(keep)
         parts_k.append(k[sel])
         parts_r.append(sel + offset)
     empty_k, empty_r = np.empty(0, np.uint64), np.empty(0, np.int64)
@@ -256,12 +267,18 @@ def _read_keys(
 
 
 def _band_pairs(
-    store: SignatureStore, config: MinHashConfig, band: int, partition: int, partitions: int
+    store: SignatureStore,
+    config: MinHashConfig,
+    band: int,
+    partition: int,
+    partitions: int,
+    alive: np.ndarray | None = None,
 ) -> np.ndarray:
     def to_keys(column: pa.Array) -> np.ndarray:
         return band_keys(fixed_binary_to_numpy(column, config.rows))
 
-    keys, rows = _read_keys(store, band_columns(config)[band], to_keys, partition, partitions)
+    column = band_columns(config)[band]
+    keys, rows = _read_keys(store, column, to_keys, partition, partitions, alive)
     return band_collisions(keys, rows)
 
 
@@ -276,11 +293,13 @@ def band_pairs(
     """One unit of the near-dedup barrier, for a distributed executor: the candidate pairs of
     ``band`` among the documents whose band key falls in ``partition`` of ``partitions``, as
     global rows of the sorted ``signature_paths``. Memory: 16 bytes per document of the unit
-    (24 when ``partitions > 1``: the row ids)."""
+    (24 when ``partitions > 1``: the row ids). With ``config.urls`` the captures URL dedup
+    removes take no part (it is resolved here first)."""
     assert config.minhash is not None
     store, metas = SignatureStore.from_paths(sorted(signature_paths))
     check_meta(metas, config, sorted(signature_paths))
-    return _band_pairs(store, config.minhash, band, partition, partitions)
+    alive = _url_survivors(store, config, None)[1] if config.urls else None
+    return _band_pairs(store, config.minhash, band, partition, partitions, alive)
 
 
 def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
@@ -303,46 +322,87 @@ def _verify(store: SignatureStore, config: MinHashConfig, pairs: np.ndarray) -> 
     return equal / config.num_perm
 
 
+def _units(n: int, partitions: int | None, unit_docs: int = _UNIT_DOCS) -> int:
+    return partitions or max(1, -(-n // unit_docs))
+
+
+def _url_survivors(
+    store: SignatureStore, config: DedupConfig, partitions: int | None
+) -> tuple[tuple[np.ndarray, np.ndarray, dict[str, int]], np.ndarray | None]:
+    """URL dedup, which runs first: ``((dropped rows, keepers, stats), alive)``, ``alive``
+    marking the rows content dedup may see (None: all of them)."""
+    found = find_url_duplicates(store, _units(store.num_rows, partitions, _URL_UNIT_DOCS))
+    if not len(found[0]):
+        return found, None
+    alive = np.ones(store.num_rows, dtype=bool)
+    alive[found[0]] = False
+    return found, alive
+
+
+def _exact_pairs(store: SignatureStore, alive: np.ndarray | None) -> np.ndarray:
+    """Pairs of rows with the same 128-bit exact hash (a star per group), among ``alive``."""
+    keys, rows = _read_keys(store, "exact", lambda col: _exact_halves(col)[:, 0], alive=alive)
+    pairs = band_collisions(keys, rows)
+    del keys, rows
+    if len(pairs):  # confirm all 128 bits
+        rows = np.unique(pairs)
+        full = _exact_halves(store.take(["exact"], rows).column(0))
+        iu, iv = np.searchsorted(rows, pairs[:, 0]), np.searchsorted(rows, pairs[:, 1])
+        pairs = pairs[(full[iu] == full[iv]).all(axis=1)]
+    return pairs
+
+
+def _near_pairs(
+    store: SignatureStore,
+    mh: MinHashConfig,
+    workdir: str | None,
+    partitions: int | None,
+    alive: np.ndarray | None,
+    stats: dict[str, Any],
+) -> np.ndarray:
+    """Near-duplicate pairs over every band (a spanning forest unless verified)."""
+    valid = store.column_numpy("n_shingles", _n_shingles).astype(bool)
+    units = _units(store.num_rows, partitions)
+    near = _EMPTY_PAIRS
+    candidates = 0
+    for band in range(mh.bands):
+        for part in range(units):
+            pairs = _cached_pairs(workdir, band, part, units, store, mh, alive)
+            pairs = pairs[valid[pairs[:, 0]] & valid[pairs[:, 1]]]
+            candidates += len(pairs)
+            near = np.concatenate((near, pairs))
+            # Without verification only connectivity matters: keep a spanning forest.
+            near = _unique_pairs(near) if mh.verify_threshold else spanning_pairs(near)
+    stats["candidate_pairs"] = candidates
+    if mh.verify_threshold is not None and len(near):
+        similarity = _verify(store, mh, near)
+        stats["verified_pairs"] = int((similarity >= mh.verify_threshold).sum())
+        stats["rejected_pairs"] = int((similarity < mh.verify_threshold).sum())
+        near = near[similarity >= mh.verify_threshold]
+    return near
+
+
 def _run(
     store: SignatureStore, config: DedupConfig, workdir: str | None, partitions: int | None
 ) -> tuple[DedupResult, np.ndarray]:
-    """The barrier over a store; also returns the global rows of the dropped documents."""
-    n = store.num_rows
-    stats: dict[str, Any] = {"docs": n, "config": config.to_dict()}
+    """The barrier over a store; also returns the global rows of the dropped documents.
+
+    URL dedup goes first and content dedup runs over the captures it keeps, so a content
+    cluster never keeps (nor is joined through) a row URL dedup removed."""
+    stats: dict[str, Any] = {"docs": store.num_rows, "config": config.to_dict()}
+    url_rows = url_keepers = np.empty(0, dtype=np.int64)
+    alive = None
+    if config.urls:
+        (url_rows, url_keepers, url_stats), alive = _url_survivors(store, config, partitions)
+        stats.update(url_stats)
     edges: list[np.ndarray] = []
     if config.exact:
-        keys, _ = _read_keys(store, "exact", lambda col: _exact_halves(col)[:, 0])
-        pairs = band_collisions(keys)
-        del keys
-        if len(pairs):  # confirm all 128 bits
-            rows = np.unique(pairs)
-            full = _exact_halves(store.take(["exact"], rows).column(0))
-            iu, iv = np.searchsorted(rows, pairs[:, 0]), np.searchsorted(rows, pairs[:, 1])
-            pairs = pairs[(full[iu] == full[iv]).all(axis=1)]
+        pairs = _exact_pairs(store, alive)
         stats["exact_groups"] = int(len(np.unique(pairs[:, 0])))
         stats["exact_duplicates"] = int(len(pairs))
         edges.append(pairs)
-    mh = config.minhash
-    if mh is not None:
-        valid = store.column_numpy("n_shingles", _n_shingles).astype(bool)
-        units = partitions or max(1, -(-n // _UNIT_DOCS))
-        near = _EMPTY_PAIRS
-        candidates = 0
-        for band in range(mh.bands):
-            for part in range(units):
-                pairs = _cached_pairs(workdir, band, part, units, store, mh)
-                pairs = pairs[valid[pairs[:, 0]] & valid[pairs[:, 1]]]
-                candidates += len(pairs)
-                near = np.concatenate((near, pairs))
-                # Without verification only connectivity matters: keep a spanning forest.
-                near = _unique_pairs(near) if mh.verify_threshold else spanning_pairs(near)
-        stats["candidate_pairs"] = candidates
-        if mh.verify_threshold is not None and len(near):
-            similarity = _verify(store, mh, near)
-            stats["verified_pairs"] = int((similarity >= mh.verify_threshold).sum())
-            stats["rejected_pairs"] = int((similarity < mh.verify_threshold).sum())
-            near = near[similarity >= mh.verify_threshold]
-        edges.append(near)
+    if config.minhash is not None:
+        edges.append(_near_pairs(store, config.minhash, workdir, partitions, alive, stats))
     nodes, roots = connected_components(np.concatenate(edges or [_EMPTY_PAIRS]))
     info = store.take(["id", "source", "n_chars", "exact"], nodes)
     codes, names = _codes(info.column("source"))
@@ -360,18 +420,37 @@ def _run(
         same_text = (exact[dropped] == exact[at[dropped]]).all(axis=1)
     else:
         same_text = np.zeros(len(dropped), dtype=bool)
+    reasons = np.concatenate(
+        (np.zeros(len(url_rows), np.int8), np.where(same_text, 1, 2).astype(np.int8))
+    )
+    rows = np.concatenate((url_rows, nodes[dropped]))
+    drops = _drop_table(store, rows, np.concatenate((url_keepers, keepers[dropped])), reasons)
+    stats.update(report_stats(store, drops, nodes, roots, at, codes, names))
+    return DedupResult(drops, stats), np.sort(rows)
+
+
+def _drop_table(
+    store: SignatureStore, rows: np.ndarray, keepers: np.ndarray, reasons: np.ndarray
+) -> pa.Table:
+    """The drops (``reasons`` as indexes of :data:`REASONS`) in row order, with their ids,
+    sources and keepers; each row and keeper named by file and position in it, so a consumer
+    of one file reads only its own drops, and finds them by position, never by the user's id."""
+    order = np.argsort(rows, kind="stable")
+    rows, keepers, reasons = rows[order], keepers[order], reasons[order]
+    involved = np.union1d(rows, keepers)
+    info = store.take(["id", "source"], involved)
+    at, keeper_at = np.searchsorted(involved, rows), np.searchsorted(involved, keepers)
     ids, sources = info.column("id"), info.column("source")
-    # which input each drop (and its keeper) comes from, and where in it: a consumer of one
-    # file reads only its own drops, and finds them by position, never by the user's id
-    file, row = store.locate(nodes[dropped])
-    keeper_file, keeper_row = store.locate(keepers[dropped])
-    drops = pa.table(
+    file, row = store.locate(rows)
+    keeper_file, keeper_row = store.locate(keepers)
+    reason = pa.DictionaryArray.from_arrays(pa.array(reasons, pa.int8()), pa.array(REASONS))
+    return pa.table(
         {
-            "id": ids.take(dropped),
-            "source": sources.take(dropped),
-            "reason": pc.if_else(pa.array(same_text, pa.bool_()), "exact", "near"),
-            "duplicate_of": ids.take(at[dropped]),
-            "duplicate_of_source": sources.take(at[dropped]),
+            "id": ids.take(at),
+            "source": sources.take(at),
+            "reason": reason.cast(pa.string()),
+            "duplicate_of": ids.take(keeper_at),
+            "duplicate_of_source": sources.take(keeper_at),
             "file": file,
             "row": row,
             "duplicate_of_file": keeper_file,
@@ -379,8 +458,6 @@ def _run(
         },
         schema=DROP_SCHEMA,
     )
-    stats.update(report_stats(store, drops, nodes, roots, at, codes, names))
-    return DedupResult(drops, stats), nodes[dropped]
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
@@ -391,18 +468,26 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
 
 
 def _cached_pairs(
-    workdir: str | None, band: int, part: int, parts: int, store: SignatureStore, mh: MinHashConfig
+    workdir: str | None,
+    band: int,
+    part: int,
+    parts: int,
+    store: SignatureStore,
+    mh: MinHashConfig,
+    alive: np.ndarray | None = None,
 ) -> np.ndarray:
     """A band unit's pairs, saved in ``workdir`` (if given) under a fingerprint of the inputs,
     so a rerun over the same signature files skips finished units. The cache is local only:
-    with a URI ``workdir`` (an object store) nothing is cached."""
+    with a URI ``workdir`` (an object store) nothing is cached. ``alive`` (the rows URL
+    dedup kept) follows from the same files, so it is named by whether it is there."""
     if workdir is None or fs.is_uri(workdir):
-        return _band_pairs(store, mh, band, part, parts)
-    name = f"pairs-{store.fingerprint(mh)}-band-{band:03d}-part-{part:04d}-of-{parts:04d}.npy"
+        return _band_pairs(store, mh, band, part, parts, alive)
+    urls = "" if alive is None else "-urls"
+    name = f"pairs-{store.fingerprint(mh)}{urls}-band-{band:03d}-part-{part:04d}-of-{parts:04d}.npy"
     path = os.path.join(workdir, name)
     if os.path.exists(path):
         return np.load(path)
-    pairs = _band_pairs(store, mh, band, part, parts)
+    pairs = _band_pairs(store, mh, band, part, parts, alive)
     os.makedirs(workdir, exist_ok=True)
     tmp = f"{path}.tmp.npy"
     np.save(tmp, pairs)

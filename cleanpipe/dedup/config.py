@@ -84,7 +84,12 @@ class MinHashConfig:
 
 @dataclass(frozen=True)
 class DedupConfig:
-    """The top-level ``dedup:`` section: exact and/or MinHash deduplication over ALL sources.
+    """The top-level ``dedup:`` section: URL, exact and/or MinHash deduplication over ALL
+    sources.
+
+    ``urls`` keeps one capture per normalized URL, the newest by ``meta.warc_date``
+    (:mod:`cleanpipe.dedup.urls`); it runs first, so exact and near dedup see only the
+    captures it keeps. Off by default: only web sources carry urls.
 
     ``keep`` decides which member of a duplicate cluster survives: ``"first"`` (first in the
     deterministic order of the sorted signature files, then row), ``"longest"`` (most
@@ -97,6 +102,7 @@ class DedupConfig:
 
     exact: bool = True
     minhash: MinHashConfig | None = field(default_factory=MinHashConfig)
+    urls: bool = False
     keep: str = "first"
     source_priority: list[str] | None = None
     head_chars: int = 80

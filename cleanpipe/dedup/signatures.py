@@ -31,6 +31,7 @@ import xxhash
 
 from cleanpipe.dedup.config import DedupConfig, MinHashConfig
 from cleanpipe.dedup.hashes import MASK32, WORD_CHAIN32, fmix32, hash_spans, sha1_hash32
+from cleanpipe.dedup.urls import URL_FIELDS, url_columns
 from cleanpipe.document import Document
 
 __all__ = [
@@ -381,11 +382,12 @@ def signature_schema(config: DedupConfig) -> pa.Schema:
         pa.field("n_shingles", pa.int32()),
         pa.field("head", pa.string()),
         pa.field("exact", pa.binary(16)),
+        *URL_FIELDS,
     ]
     if config.minhash is not None:
         width = 4 * config.minhash.rows
         columns += [pa.field(name, pa.binary(width)) for name in band_columns(config.minhash)]
-    meta = {"minhash": config.minhash.to_dict() if config.minhash else None, "version": 1}
+    meta = {"minhash": config.minhash.to_dict() if config.minhash else None, "version": 2}
     return pa.schema(columns, metadata={SCHEMA_KEY: json.dumps(meta).encode()})
 
 
@@ -398,7 +400,9 @@ def dedup_signatures(docs: Sequence[Document], config: DedupConfig | None = None
 
     Columns: ``id``, ``source``, ``n_chars`` (characters of the text), ``n_shingles``,
     ``head`` (first ``head_chars`` characters, whitespace collapsed), ``exact`` (16-byte
-    :func:`exact_hash`) and, with MinHash on, one ``fixed_size_binary(4 * rows)`` column per
+    :func:`exact_hash`), the URL-dedup columns of
+    :func:`cleanpipe.dedup.urls.url_columns` (``url_hash``, ``url_check``, ``url_date``) and,
+    with MinHash on, one ``fixed_size_binary(4 * rows)`` column per
     band (``mh_00`` ...: that band's hash values as little-endian uint32), so the barrier reads
     one band at a time. The MinHash parameters are in the schema metadata.
     """
@@ -416,6 +420,7 @@ def dedup_signatures(docs: Sequence[Document], config: DedupConfig | None = None
         pa.Array.from_buffers(
             pa.binary(16), n, [None, pa.py_buffer(_exact_hashes(tokens, token_hashes))]
         ),
+        *url_columns(docs),
     ]
     mh = config.minhash
     if mh is not None:

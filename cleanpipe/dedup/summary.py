@@ -1,5 +1,5 @@
 """The barrier's numbers for the report: clusters and their sizes, removals per source and
-reason, cross-source pairs, and a few example clusters for people to read."""
+reason (url, exact, near), cross-source pairs, and a few example clusters for people to read."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def report_stats(
         per_source.update(
             dict(zip(*(counted.field(f).to_pylist() for f in ("values", "counts")), strict=True))
         )
-    removed: dict[str, Counter[str]] = {"exact": Counter(), "near": Counter()}
+    removed: dict[str, Counter[str]] = {"url": Counter(), "exact": Counter(), "near": Counter()}
     counts = drops.group_by(["source", "reason"]).aggregate([("id", "count")])
     for src, reason, count in zip(*(counts.column(c).to_pylist() for c in range(3)), strict=True):
         removed[reason][src] = count
@@ -50,7 +50,8 @@ def report_stats(
         "docs_per_source": dict(sorted(per_source.items())),
         "clusters": int(len(cluster_roots)),
         "removed": drops.num_rows,
-        "removed_per_source": dict(sorted((removed["exact"] + removed["near"]).items())),
+        "removed_per_source": dict(sorted(sum(removed.values(), Counter()).items())),
+        "removed_url_per_source": dict(sorted(removed["url"].items())),
         "removed_exact_per_source": dict(sorted(removed["exact"].items())),
         "removed_near_per_source": dict(sorted(removed["near"].items())),
         "cross_source": dict(sorted(cross.items())),

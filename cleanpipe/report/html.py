@@ -144,7 +144,7 @@ def reason_colors(report: Report) -> dict[str, str]:
     rules = [r for r in reasons if not r.startswith("dedup:")]
     colors = dict(zip(rules, svg.distinct_colors(len(rules)), strict=True))
     dedup = [r for r in reasons if r.startswith("dedup:")]
-    for extra in ("dedup:exact", "dedup:near"):
+    for extra in ("dedup:url", "dedup:exact", "dedup:near"):
         if extra not in dedup:
             dedup.append(extra)
     colors.update(

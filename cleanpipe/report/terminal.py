@@ -144,6 +144,8 @@ def _mixture_table(sources: Mapping[str, Mapping[str, Any]]) -> Table:
 
 _DEDUP_ROWS = (
     ("docs", "documents"),
+    ("url_groups", "url groups"),
+    ("url_duplicates", "url duplicates"),
     ("exact_groups", "exact groups"),
     ("exact_duplicates", "exact duplicates"),
     ("near_duplicates", "near duplicates"),

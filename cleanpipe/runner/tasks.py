@@ -27,7 +27,7 @@ from cleanpipe.io.readers import InputFile, expand_paths, input_format
 from cleanpipe.tokens import tokenizer_identity
 
 #: bump when what a task writes changes shape, so resume never reuses an older layout.
-MARKER_FORMAT = 5
+MARKER_FORMAT = 6
 #: a folder of text files (source code) is read in tasks of up to this many files.
 TEXT_FILES_PER_TASK = 64
 #: packages whose versions shape the output: recorded in the manifest, and part of every
@@ -141,11 +141,16 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
     for mixture_only in ("weight", "max_epochs"):
         source.pop(mixture_only)
     mixture = config.mixture
+    dedup = dataclasses.asdict(config.dedup) if config.dedup else None
+    if dedup is not None:
+        # the url columns are written either way: turning URL dedup on or off redoes only
+        # the barrier (whose fingerprint has the whole dedup section), not every map task
+        dedup.pop("urls")
     return fingerprint(
         {
             "files": files,
             "source": source,
-            "dedup": dataclasses.asdict(config.dedup) if config.dedup else None,
+            "dedup": dedup,
             "tokens": [
                 tokenizer_identity(mixture.tokenizer),
                 mixture.token_counting,

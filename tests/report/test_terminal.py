@@ -81,7 +81,14 @@ def test_terminal_dedup_summary_is_a_table_not_json(report: dict) -> None:
     assert rows["exact duplicates"] == f"{dedup['exact_duplicates']:,}"
     assert rows["near duplicates"] == f"{sum(dedup['removed_near_per_source'].values()):,}"
     assert rows["candidate pairs"] == f"{dedup['candidate_pairs']:,}"
-    assert list(rows)[:3] == ["documents", "exact groups", "exact duplicates"]
+    assert rows["url duplicates"] == f"{dedup['url_duplicates']:,}"
+    assert list(rows)[:5] == [
+        "documents",
+        "url groups",
+        "url duplicates",
+        "exact groups",
+        "exact duplicates",
+    ]
 
 
 def test_terminal_epoch_colouring_follows_the_mixture_constant(
