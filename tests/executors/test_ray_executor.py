@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from cleanpipe.config import load_config
@@ -95,6 +96,17 @@ def test_ray_report_accounts_for_every_document_as_the_local_pool(both_runs: dic
             assert ray["sources"][name].get(key) == src.get(key), (name, key)
     for key in ("total_tokens", "total_docs", "shards_written", "map_tasks"):
         assert ray["run"][key] == local["run"][key], key
+
+
+def test_ray_removes_the_same_url_duplicates_as_the_local_pool(both_runs: dict) -> None:
+    # configs/mixtures/llama.yaml has dedup.urls: the barrier's decisions match row for row
+    local, ray = both_runs["local"][1]["dedup"], both_runs["ray"][1]["dedup"]
+    assert local["url_duplicates"] > 0
+    for key in ("url_docs", "url_groups", "url_duplicates", "removed_url_per_source"):
+        assert ray[key] == local[key], key
+    removed = [pq.read_table(both_runs[k][0] / "dedup" / "removed.parquet") for k in both_runs]
+    assert removed[0].equals(removed[1])
+    assert "url" in removed[0].column("reason").to_pylist()
 
 
 def test_task_error_is_raised_as_the_original_exception(ray_executor: RayExecutor) -> None:
