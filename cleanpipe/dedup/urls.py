@@ -22,6 +22,7 @@ regrouped by the other 64 bits, so a collision costs nothing but is counted
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,10 @@ URL_FIELDS = (
     pa.field("url_date", pa.int64()),
 )
 _EMPTY = np.empty(0, dtype=np.int64)
+# A URL already in normal form (lower-case http(s) scheme and ASCII host, no port, user,
+# fragment, trailing dot or empty query): normalize_url would return it unchanged, and
+# this match costs ~0.5 us against its ~7 us (urlsplit + urlunsplit). Most crawl URLs are.
+_NORMAL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[^#?\s]*(?:\?[^#\s]+)?")
 
 
 def capture_time(value: Any) -> int:
@@ -89,7 +94,8 @@ def url_columns(docs: Sequence[Document]) -> list[pa.Array]:
         url = doc.meta.get("url")
         if not isinstance(url, str) or not url.strip():
             continue
-        digest = xxhash.xxh3_128_intdigest(normalize_url(url).encode("utf-8", "surrogatepass"))
+        url = url if _NORMAL.fullmatch(url) else normalize_url(url)
+        digest = xxhash.xxh3_128_intdigest(url.encode("utf-8", "surrogatepass"))
         low[i], high[i], has[i] = digest & 0xFFFF_FFFF_FFFF_FFFF, digest >> 64, True
         dates[i] = capture_time(doc.meta.get("warc_date"))
     return [

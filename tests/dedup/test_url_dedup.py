@@ -13,11 +13,22 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleanpipe import Document
 from cleanpipe.dedup import DedupConfig, dedup_signatures, find_duplicates_in_tables
 from cleanpipe.dedup.store import SignatureStore
-from cleanpipe.dedup.urls import MISSING_DATE, capture_time, find_url_duplicates, url_duplicates
+from cleanpipe.dedup.urls import (
+    _NORMAL,
+    MISSING_DATE,
+    capture_time,
+    find_url_duplicates,
+    url_columns,
+    url_duplicates,
+)
+from cleanpipe.io.urls import normalize_url
 
 REPO = Path(__file__).resolve().parents[2]
 URLS_ONLY = DedupConfig(exact=False, minhash=None, urls=True)
@@ -217,3 +228,43 @@ def test_url_duplicates_sorts_by_hash_then_newest_then_row() -> None:
     dropped, keepers = url_duplicates(hashes, dates, rows)
     assert dropped.tolist() == [10, 13, 14]
     assert keepers.tolist() == [12, 11, 12]
+
+
+def _sample_urls() -> list[str]:
+    urls = []
+    for name in sorted((REPO / "sample_data/web").glob("*.jsonl.gz")):
+        with gzip.open(name, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    urls.append(json.loads(line)["url"])
+                except (ValueError, KeyError):
+                    continue
+    return urls
+
+
+_PIECES = st.lists(
+    st.sampled_from(list("aZ9-.") + ["/", "?", "#", ":", "@", " ", "%2F", "\t", "é", "..", ":80"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["http://", "https://", "HTTP://", "ftp://", ""]), _PIECES, _PIECES)
+def test_the_fast_path_hashes_exactly_what_normalize_url_gives(
+    scheme: str, host: str, rest: str
+) -> None:
+    url = f"{scheme}{host}/{rest}"
+    if _NORMAL.fullmatch(url):
+        assert normalize_url(url) == url
+    digest = xxhash.xxh3_128_intdigest(normalize_url(url).encode("utf-8", "surrogatepass"))
+    column = url_columns([Document(id="u", text="", meta={"url": url})])[0]
+    if url.strip():
+        assert column[0].as_py() == digest & ((1 << 64) - 1)
+
+
+def test_the_fast_path_takes_the_sample_urls_it_may_and_changes_none() -> None:
+    urls = _sample_urls()
+    fast = [u for u in urls if _NORMAL.fullmatch(u)]
+    assert len(fast) > 0.95 * len(urls)  # crawl URLs are mostly in normal form already
+    assert all(normalize_url(u) == u for u in fast)
+    assert not _NORMAL.fullmatch("https://docs.python.org/3.11/library/colorsys.html#top")
