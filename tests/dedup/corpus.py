@@ -4,6 +4,8 @@ controlled rates, with the exact Jaccard similarity of every pair."""
 from __future__ import annotations
 
 import ast
+import gzip
+import json
 import random
 import sysconfig
 from collections import Counter, defaultdict
@@ -14,6 +16,25 @@ import pyarrow.parquet as pq
 
 from cleanpipe.dedup import DedupConfig, dedup_signatures, fold_text
 from cleanpipe.document import Document
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@lru_cache(maxsize=1)
+def web_sample() -> tuple[dict, ...]:
+    """The valid records (``id``, ``text``, ``url``) of the bundled web sample, in file and
+    line order: real pages (Python and Debian documentation) with their URLs."""
+    records = []
+    for path in sorted((REPO / "sample_data/web").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record.get("text"), str):
+                    records.append(record)
+    return tuple(records)
 
 
 @lru_cache(maxsize=1)

@@ -6,10 +6,6 @@ the URLs and WARC dates that several crawl snapshots of one page would carry.
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -29,23 +25,15 @@ from cleanpipe.dedup.urls import (
     url_duplicates,
 )
 from cleanpipe.io.urls import normalize_url
+from tests.dedup.corpus import web_sample
 
-REPO = Path(__file__).resolve().parents[2]
 URLS_ONLY = DedupConfig(exact=False, minhash=None, urls=True)
 RE_PAGE = "https://docs.python.org/3.11/library/re.html"
 
 
 def _sample_texts(n: int) -> list[str]:
     """The first ``n`` distinct pages of the web sample."""
-    texts: list[str] = []
-    with gzip.open(REPO / "sample_data/web/crawl-000.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            text = json.loads(line)["text"]
-            if text not in texts:
-                texts.append(text)
-            if len(texts) == n:
-                return texts
-    raise AssertionError("the web sample has fewer pages than asked for")
+    return list(dict.fromkeys(r["text"] for r in web_sample()))[:n]
 
 
 TEXTS = _sample_texts(8)
@@ -230,18 +218,6 @@ def test_url_duplicates_sorts_by_hash_then_newest_then_row() -> None:
     assert keepers.tolist() == [12, 11, 12]
 
 
-def _sample_urls() -> list[str]:
-    urls = []
-    for name in sorted((REPO / "sample_data/web").glob("*.jsonl.gz")):
-        with gzip.open(name, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    urls.append(json.loads(line)["url"])
-                except (ValueError, KeyError):
-                    continue
-    return urls
-
-
 _PIECES = st.lists(
     st.sampled_from(list("aZ9-.") + ["/", "?", "#", ":", "@", " ", "%2F", "\t", "é", "..", ":80"]),
     max_size=12,
@@ -263,7 +239,7 @@ def test_the_fast_path_hashes_exactly_what_normalize_url_gives(
 
 
 def test_the_fast_path_takes_the_sample_urls_it_may_and_changes_none() -> None:
-    urls = _sample_urls()
+    urls = [r["url"] for r in web_sample()]
     fast = [u for u in urls if _NORMAL.fullmatch(u)]
     assert len(fast) > 0.95 * len(urls)  # crawl URLs are mostly in normal form already
     assert all(normalize_url(u) == u for u in fast)

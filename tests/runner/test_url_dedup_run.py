@@ -19,23 +19,18 @@ from cleanpipe.config import load_config
 from cleanpipe.executors.local import LocalExecutor
 from cleanpipe.runner import run
 from tests.conftest import write_config
+from tests.dedup.corpus import web_sample
 
 REPO = Path(__file__).resolve().parents[2]
 OLD, NEW = "2023-06-01T08:00:00Z", "2024-02-21T10:11:12Z"
 
 
 def _sample_records(n: int) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    with gzip.open(REPO / "sample_data/web/crawl-000.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            record = json.loads(line)
-            if record["url"] not in seen:
-                seen.add(record["url"])
-                records.append(record)
-            if len(records) == n:
-                return records
-    raise AssertionError("too few pages in the web sample")
+    """The first ``n`` records of the web sample with distinct URLs."""
+    first: dict[str, dict[str, Any]] = {}
+    for record in web_sample():
+        first.setdefault(record["url"], record)
+    return list(first.values())[:n]
 
 
 PAGES = _sample_records(10)
