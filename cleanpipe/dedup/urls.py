@@ -13,8 +13,8 @@ possible, when absent or unparsable).
 
 Barrier side, :func:`url_duplicates`: one ``lexsort`` by (url hash, newest first, row); the
 first row of each run of equal hashes is the keeper. No per-document Python objects: about
-40 bytes per document with a url at the peak, and a hash-range partition of the rows is a
-unit on its own (:func:`find_url_duplicates`). Two different URLs share a 64-bit hash with
+57 bytes per document with a url at the peak (measured), and a hash-range partition of the
+rows is a unit on its own (:func:`find_url_duplicates`). Two different URLs share a 64-bit hash with
 probability about n^2 / 2^65 over n URLs (2.7% for 10^9); the rows in groups are then
 regrouped by the other 64 bits, so a collision costs nothing but is counted
 (``url_hash_collisions``).
@@ -111,19 +111,24 @@ def url_duplicates(
     hashes: np.ndarray, dates: np.ndarray, rows: np.ndarray, checks: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(dropped rows, their keepers)`` among captures given by url ``hashes``, capture
-    ``dates`` and global ``rows`` (any order): per hash (and ``checks``, when given) the
+    ``dates`` and global ``rows`` (ascending): per hash (and ``checks``, when given) the
     newest capture is kept, ties to the smallest row. Dropped rows come out ascending."""
     if len(rows) < 2:
         return _EMPTY, _EMPTY
-    # ~date orders newest first without the overflow of -MISSING_DATE
-    keys = (rows, ~dates, hashes) if checks is None else (rows, ~dates, checks, hashes)
-    order = np.lexsort(keys)
-    same = np.ones(len(order) - 1, dtype=bool)  # same url as the row before (in order)
-    for key in keys[2:]:
+    # lexsort is stable and rows ascend, so equal (hash, date) stay in row order; ~date
+    # orders newest first without the overflow of -MISSING_DATE
+    newest = ~dates
+    order = np.lexsort((newest, hashes) if checks is None else (newest, checks, hashes))
+    del newest
+    same = np.ones(len(order) - 1, dtype=bool)  # same url as the capture before (in order)
+    for key in (hashes,) if checks is None else (hashes, checks):
         ranked = key[order]
         same &= ranked[1:] == ranked[:-1]
+        del ranked
     first = np.concatenate(([True], ~same))
+    del same
     ranked_rows = rows[order]
+    del order
     keeper = ranked_rows[first][np.cumsum(first) - 1]
     dropped, keeper = ranked_rows[~first], keeper[~first]
     ascending = np.argsort(dropped, kind="stable")
@@ -133,8 +138,13 @@ def url_duplicates(
 def _captures(
     store: SignatureStore, partition: int, partitions: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hash, date, row) of the captures with a url whose hash falls in ``partition``."""
+    """(hash, date, row) of the captures with a url whose hash falls in ``partition``, rows
+    ascending. One partition is filled in place (24 bytes per document); more are gathered
+    per batch (their parts are small)."""
+    size = store.num_rows if partitions == 1 else 0
+    out = np.empty(size, np.uint64), np.empty(size, np.int64), np.empty(size, np.int64)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    filled = 0
     for offset, batch in store.batches(["url_hash", "url_date"]):
         column = batch.column(0)
         hashes = column.fill_null(0).to_numpy()
@@ -142,7 +152,15 @@ def _captures(
         if partitions > 1:
             keep &= hashes % np.uint64(partitions) == partition
         sel = np.flatnonzero(keep)
-        parts.append((hashes[sel], batch.column(1).to_numpy()[sel], sel + offset))
+        found = (hashes[sel], batch.column(1).to_numpy()[sel], sel + offset)
+        if partitions > 1:
+            parts.append(found)
+            continue
+        for whole, values in zip(out, found, strict=True):
+            whole[filled : filled + len(sel)] = values
+        filled += len(sel)
+    if partitions == 1:
+        return out[0][:filled], out[1][:filled], out[2][:filled]
     if not parts:
         return np.empty(0, np.uint64), np.empty(0, np.int64), _EMPTY
     return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
@@ -154,7 +172,8 @@ def find_url_duplicates(
     """The URL-dedup barrier over a store: ``(dropped rows ascending, their keepers, stats)``.
 
     Each of ``partitions`` hash ranges is resolved alone (a URL's captures share a hash, so
-    never span two): peak memory is about 40 bytes per capture of the largest partition.
+    never span two): peak memory is about 57 bytes per capture of the largest partition
+    (24 for hash, date and row, the rest ``lexsort``'s and the ranked copies).
     The 64-bit groups are confirmed with the other 64 bits of the hash.
     """
     drops, keepers = [_EMPTY], [_EMPTY]
