@@ -431,6 +431,8 @@ def _run(
     rows = np.concatenate((url_rows, nodes[dropped]))
     drops = _drop_table(store, rows, np.concatenate((url_keepers, keepers[dropped])), reasons)
     stats.update(report_stats(store, drops, nodes, roots, at, codes, names))
+    if not config.urls:  # no empty url table in the reports of runs without URL dedup
+        del stats["removed_url_per_source"]
     return DedupResult(drops, stats), np.sort(rows)
 
 

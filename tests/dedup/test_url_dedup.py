@@ -244,3 +244,11 @@ def test_the_fast_path_takes_the_sample_urls_it_may_and_changes_none() -> None:
     assert len(fast) > 0.95 * len(urls)  # crawl URLs are mostly in normal form already
     assert all(normalize_url(u) == u for u in fast)
     assert not _NORMAL.fullmatch("https://docs.python.org/3.11/library/colorsys.html#top")
+
+
+def test_without_url_dedup_the_stats_have_no_url_entries() -> None:
+    docs = [_doc(0, RE_PAGE, "2023-01-01"), _doc(1, RE_PAGE, "2024-01-01")]
+    config = DedupConfig()
+    result, _ = find_duplicates_in_tables([dedup_signatures(docs, config)], config)
+    assert len(result) == 0
+    assert not [key for key in result.stats if key.startswith(("url_", "removed_url"))]
