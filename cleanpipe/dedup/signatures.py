@@ -186,6 +186,13 @@ def fold_text(text: str) -> str:
     return _folded_texts(_tokenize([text]))[0]
 
 
+def word_tokens(texts: Sequence[str]) -> _Tokens:
+    """The folded words of a batch as byte spans (``buf``, ``start``, ``length``; per text
+    ``first`` and ``count``): the words :func:`fold_text`, shingles and exact hashes are made
+    of, for other matchers of folded text (decontamination) to share one normalization."""
+    return _tokenize(texts)
+
+
 def exact_hash(text: str) -> bytes:
     """16-byte xxh3-128 digest of the 64-bit hashes of the words of ``fold_text(text)``
     (little-endian, in order): equal for texts that are equal after folding."""
