@@ -131,9 +131,10 @@ class Decontaminate(Stage):
         self.counts: Counter[str] = Counter()
 
     def report_extra(self) -> dict[str, int]:
-        """``docs:<set>`` documents that hit the set, ``dropped:<set>`` of them removed,
-        ``cut:<set>`` cut, ``chars:<set>`` characters removed (or that would be), and
-        ``item:<key>`` documents that hit each item. Counts add up across tasks."""
+        """Per eval set (file stem): ``dropped:<set>`` documents that hit it and were
+        dropped, ``cut:<set>`` that were cut, ``chars:<set>`` characters removed (with
+        ``annotate_only``: that would be); ``item:<key>`` documents that hit each item.
+        Plain counts, so the tasks' add up (the report's table per eval set)."""
         return dict(sorted(self.counts.items()))
 
     def process_batch(self, docs: list[Document]) -> list[Verdict]:
@@ -162,7 +163,6 @@ class Decontaminate(Stage):
         doc.meta[self.name] = record
         stems = [eval_stem(index.files[s]) for s in sets]
         self.counts.update(f"item:{index.items[i]}" for i in items)
-        self.counts.update(f"docs:{stem}" for stem in stems)
         detail = (
             f"{len(hits)} {first.length}-gram hit(s) on {len(items)} eval item(s); first "
             f"{record['item']} ({record['eval']}) field {record['field']}: {ngram!r}"
