@@ -170,7 +170,8 @@ class Decontaminate(Stage):
         if self.action == "drop":
             return self._removed(stems, "dropped", len(doc.text), Drop("contaminated", detail))
         pieces, n_pieces, chars_cut = self._cut(doc.text, hits)
-        record["chars_removed"] = len(doc.text) - sum(map(len, pieces))
+        text = "\n\n".join(pieces)
+        record["chars_removed"] = len(doc.text) - len(text)
         if n_pieces > self.max_pieces:
             reason = f"split into {n_pieces} pieces > max_pieces {self.max_pieces}; {detail}"
             return self._removed(stems, "dropped", len(doc.text), Drop("too_many_pieces", reason))
@@ -182,7 +183,7 @@ class Decontaminate(Stage):
             return self._removed(stems, "dropped", len(doc.text), Drop("too_short", reason))
         self._removed(stems, "cut", record["chars_removed"], None)
         if not self.annotate_only:
-            doc.text = "\n\n".join(pieces)
+            doc.text = text
         return None
 
     def _removed(self, stems: list[str], what: str, chars: int, verdict: Verdict) -> Verdict:
