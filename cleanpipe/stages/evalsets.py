@@ -222,6 +222,8 @@ class EvalIndex:
         index._add_units(pending, parts)
         for k, chunks in parts.items():
             hashes, unit, pos = (np.concatenate(c) for c in zip(*chunks, strict=True))
+            if not len(hashes):
+                continue
             order = np.argsort(hashes, kind="stable")
             index.tables[k] = _Table(hashes[order], unit[order], pos[order])
         for u, text in enumerate(index.unit_text):
