@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,21 +123,22 @@ def read_eval_items(
         yield f"{stem}:{item_id}", list(_units_of(record, fields, id_field))
 
 
-def _window_hashes(word_hashes: np.ndarray, lengths: set[int]) -> dict[int, np.ndarray]:
-    """For each ``k`` in ``lengths``: the hash of the ``k`` words starting at every word
-    (entry ``i`` covers words ``i .. i + k - 1``; ``len(word_hashes) - k + 1`` entries)."""
-    out: dict[int, np.ndarray] = {}
-    if not lengths or not len(word_hashes):
-        return out
+def _window_hashes(word_hashes: np.ndarray, lengths: set[int]) -> Iterator[tuple[int, np.ndarray]]:
+    """For each ``k`` in ``lengths``, ascending: ``(k, hash of the k words starting at every
+    word)`` (entry ``i`` covers words ``i .. i + k - 1``; ``len(word_hashes) - k + 1``
+    entries). One buffer is chained in place, so each array is only valid until the next
+    one is yielded (copy what you keep)."""
+    total = len(word_hashes)
+    if not lengths or not total:
+        return
     chained = word_hashes.copy()
-    for k in range(1, max(lengths) + 1):
-        if k > 1:
-            if len(chained) <= 1:
-                break
-            chained = chained[:-1] * _CHAIN + word_hashes[k - 1 :]
+    for k in range(1, min(max(lengths), total) + 1):
+        view = chained[: total - k + 1]
+        if k > 1:  # h_k[i] = h_(k-1)[i] * C + w[i + k - 1]
+            view *= _CHAIN
+            view += word_hashes[k - 1 :]
         if k in lengths:
-            out[k] = chained
-    return out
+            yield k, view
 
 
 def _decoded(data: bytes, tokens: Any, lo: int, n: int) -> list[str]:
@@ -168,6 +169,32 @@ class _Table:
 
 
 @dataclass
+class _Bitmap:
+    """A one-hash Bloom filter over the window hashes, a byte per slot: the top bits of a
+    hash pick the slot. With 16 slots per window it passes ~1/16 of the windows that are
+    not indexed; every window it passes is then looked up exactly (it only saves work: a
+    slot is one read, a binary search ~20 scattered ones)."""
+
+    slots: np.ndarray  # bool
+    shift: np.uint64
+
+    @classmethod
+    def of(cls, tables: Iterable[_Table]) -> _Bitmap:
+        hashes = [t.hashes for t in tables]
+        n = sum(map(len, hashes))
+        bits = min(max((16 * n - 1).bit_length(), 10), 34)  # 1 kB .. 16 GB (1e9 windows)
+        shift = np.uint64(64 - bits)
+        slots = np.zeros(1 << bits, dtype=bool)
+        for h in hashes:
+            slots[h >> shift] = True
+        return cls(slots, shift)
+
+    def maybe(self, hashes: np.ndarray) -> np.ndarray:
+        """False for hashes certainly not indexed."""
+        return self.slots[hashes >> self.shift]
+
+
+@dataclass
 class EvalIndex:
     """The windows of every unit of some eval files, built once and looked up per batch.
 
@@ -184,6 +211,7 @@ class EvalIndex:
     unit_field: list[str] = field(default_factory=list)
     unit_text: list[str] = field(default_factory=list)
     tables: dict[int, _Table] = field(default_factory=dict)
+    bits: _Bitmap = field(default_factory=lambda: _Bitmap.of([]))
     #: per eval file: items, units indexed, units too short to match.
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     build_seconds: float = 0.0
@@ -226,6 +254,7 @@ class EvalIndex:
                 continue
             order = np.argsort(hashes, kind="stable")
             index.tables[k] = _Table(hashes[order], unit[order], pos[order])
+        index.bits = _Bitmap.of(index.tables.values())
         for u, text in enumerate(index.unit_text):
             n_words = text.count(" ") + 1 if text else 0
             counts = index.counts[index.files[index.item_file[index.unit_item[u]]]]
@@ -245,8 +274,7 @@ class EvalIndex:
             self.unit_text.append(" ".join(_decoded(data, tokens, lo, n)))
         count = tokens.count
         lengths = {self.ngram} | {int(c) for c in count if self.min_words <= c < self.ngram}
-        windows = _window_hashes(word_hashes, lengths)
-        for k, hashes in windows.items():
+        for k, hashes in _window_hashes(word_hashes, lengths):
             # a unit of n >= ngram words has n - ngram + 1 windows; a shorter one (of at least
             # min_words) is one window of its own length
             mask = count >= k if k == self.ngram else count == k
@@ -268,6 +296,7 @@ class EvalIndex:
     def nbytes(self) -> int:
         """Memory of the index arrays and unit texts (Python list overhead included)."""
         arrays = sum(t.hashes.nbytes + t.unit.nbytes + t.pos.nbytes for t in self.tables.values())
+        arrays += self.bits.slots.nbytes
         texts = sum(len(t) + 49 for t in self.unit_text) + 8 * len(self.unit_text)
         keys = sum(len(k) + 49 for k in self.items) + 8 * len(self.items)
         return arrays + texts + keys + 8 * 3 * len(self.unit_item)
@@ -294,9 +323,11 @@ class EvalIndex:
         # words left in its document from each word on: a window of k must fit in its text
         left = (tokens.first + tokens.count)[doc_of] - np.arange(total)
         data: bytes | None = None
-        for k, hashes in _window_hashes(word_hashes, set(self.tables)).items():
+        for k, hashes in _window_hashes(word_hashes, set(self.tables)):
             table = self.tables[k]
-            where = np.flatnonzero(left[: len(hashes)] >= k)
+            # the bitmap passes ~1.5% of windows that are not in the index; only those and
+            # the true ones are binary-searched (a search costs ~20 random reads, a bit one)
+            where = np.flatnonzero((left[: len(hashes)] >= k) & self.bits.maybe(hashes))
             query = hashes[where]
             idx = np.searchsorted(table.hashes, query)
             found = table.hashes[np.minimum(idx, len(table.hashes) - 1)] == query
