@@ -130,6 +130,12 @@ class Decontaminate(Stage):
         #: per eval set (stem) and per item key: what the report's table shows.
         self.counts: Counter[str] = Counter()
 
+    @classmethod
+    def input_files(cls, params: dict[str, Any]) -> list[str]:
+        """The eval files (an edited eval set makes a rerun redo the map tasks)."""
+        paths = params.get("paths", [])
+        return list(_eval_files([paths] if isinstance(paths, str) else paths))
+
     def report_extra(self) -> dict[str, int]:
         """Per eval set (file stem): ``dropped:<set>`` documents that hit it and were
         dropped, ``cut:<set>`` that were cut, ``chars:<set>`` characters removed (with

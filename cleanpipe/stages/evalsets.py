@@ -292,15 +292,6 @@ class EvalIndex:
         """Windows indexed, over all lengths."""
         return sum(len(t.hashes) for t in self.tables.values())
 
-    @property
-    def nbytes(self) -> int:
-        """Memory of the index arrays and unit texts (Python list overhead included)."""
-        arrays = sum(t.hashes.nbytes + t.unit.nbytes + t.pos.nbytes for t in self.tables.values())
-        arrays += self.bits.slots.nbytes
-        texts = sum(len(t) + 49 for t in self.unit_text) + 8 * len(self.unit_text)
-        keys = sum(len(k) + 49 for k in self.items) + 8 * len(self.items)
-        return arrays + texts + keys + 8 * 3 * len(self.unit_item)
-
     def words_of(self, unit: int) -> list[str]:
         """The folded words of a unit (split on demand, kept for the units that hit)."""
         words = self._words.get(unit)
