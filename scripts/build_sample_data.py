@@ -1633,6 +1633,33 @@ Injected / present dirt (ids in `MANIFEST.json` → `web`):
 * Files: {paper_files};
   columns `doc_id` and `body` only (strings), zstd compression.
 
+## evals — a small eval set that quotes this sample (not generated)
+
+`evals/sample_qa.jsonl` (16 JSON lines: `id`, `question`, `answer`, `from`) is a
+hand-written reading-comprehension set for the `decontaminate` stage: its items quote the
+sample's own text, so a run shows the stage catching them. It is not written by
+`scripts/build_sample_data.py` (a rebuild leaves it alone). Each item's `from` field says
+where its text comes from:
+
+* `austen-01` … `austen-06`: the opening sentences of Pride and Prejudice, Emma, Persuasion,
+  Sense and Sensibility, Northanger Abbey and Mansfield Park, in the question or the answer
+  (`books/austen.jsonl`, the first record of each novel; public domain).
+* `austen-07`: Mrs Bennet's "have you heard that Netherfield Park is let at last?" without
+  the narration that interrupts it in the novel (`austen-prideprejudice-001`). Not caught: no
+  13 words in a row match; it shows the limit of exact n-grams.
+* `reuters-01`, `reuters-02`: the lead and the "Brazil has suspended interest payments"
+  sentence of the BankAmerica article (`news/reuters-21578.jsonl.zst`, `reuters-00004`).
+* `pydocs-01` … `pydocs-04`: `itertools.cycle`, the glossary's "bytes-like object",
+  `complex()` and the glossary's "2to3" (`web/*.jsonl.gz`, the pages
+  `library/itertools.html?page=5`, `glossary.html?page=3`, `library/functions.html?page=5`,
+  `glossary.html`; Python 3.11 documentation, PSF License).
+* `control-01` … `control-03`: written questions that quote nothing (one is built around
+  common phrases: "in the United States of America", "at the end of the day"); they must
+  match no document.
+
+In the llama run 11 items are caught. The page `pydocs-04` quotes is dropped earlier by
+`c4_quality` (it contains a curly bracket); `austen-07` and the controls match nothing.
+
 ## Rebuilding
 
 See the docstring of `scripts/build_sample_data.py` for the exact `apt-get download` /

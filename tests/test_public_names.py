@@ -14,6 +14,7 @@ CLEANPIPE = ["Document", "__version__"]
 STAGES = [
     "C4Quality",
     "CodeQuality",
+    "Decontaminate",
     "ExactDedup",
     "Filter",
     "FineWebQuality",

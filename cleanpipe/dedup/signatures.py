@@ -102,7 +102,10 @@ def _word_bytes(buf: np.ndarray, lo: np.ndarray, size: np.ndarray) -> np.ndarray
     spans = zip(lo.tolist(), (lo + size).tolist(), strict=True)
     lead = np.concatenate([np.flatnonzero(buf[a:b] >= 0xC0) + a for a, b in spans])
     b0 = buf[lead].astype(np.uint32)
-    b1, b2, b3 = (buf[lead + k].astype(np.uint32) & 0x3F for k in (1, 2, 3))
+    # continuation bytes past the end of the buffer (a text ending in 'é') are never used
+    # (``width`` picks the code point), but must not be read out of bounds
+    last = len(buf) - 1
+    b1, b2, b3 = (buf[np.minimum(lead + k, last)].astype(np.uint32) & 0x3F for k in (1, 2, 3))
     width = 2 + (b0 >= 0xE0) + (b0 >= 0xF0)
     cp3 = (b0 & 0x0F) << 12 | b1 << 6 | b2
     cp4 = (b0 & 0x07) << 18 | b1 << 12 | b2 << 6 | b3
@@ -185,6 +188,13 @@ def fold_text(text: str) -> str:
     """The text exact and near deduplication compare: lowercased, words (runs of Unicode
     letters, marks and numbers) joined by single spaces, everything else dropped."""
     return _folded_texts(_tokenize([text]))[0]
+
+
+def word_tokens(texts: Sequence[str]) -> _Tokens:
+    """The folded words of a batch as byte spans (``buf``, ``start``, ``length``; per text
+    ``first`` and ``count``): the words :func:`fold_text`, shingles and exact hashes are made
+    of, for other matchers of folded text (decontamination) to share one normalization."""
+    return _tokenize(texts)
 
 
 def exact_hash(text: str) -> bytes:

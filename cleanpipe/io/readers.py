@@ -177,7 +177,8 @@ class _GzipReader(gzip.GzipFile):
                 raw.close()
 
 
-def _open_binary(path: str) -> BinaryIO:
+def open_binary(path: str) -> BinaryIO:
+    """A file's bytes, decompressed by suffix (``.gz``, ``.zst``/``.zstd``, else as stored)."""
     lower = fs.display(path).lower()
     if lower.endswith(".gz"):
         if fs.is_uri(path):
@@ -256,7 +257,7 @@ def read_jsonl(path: str, options: ReadOptions) -> Iterator[Record]:
     name = fs.display(path)
     lineno = 0
     try:
-        with _open_binary(path) as fh:
+        with open_binary(path) as fh:
             for raw in fh:
                 lineno += 1
                 if lineno == 1:

@@ -211,3 +211,72 @@ def dedup_key_header(key: str) -> str:
     if key.startswith("cross_source"):
         return "sources"
     return "key"
+
+
+DECONTAMINATION_HEAD = (
+    "source",
+    "items matched",
+    "documents removed",
+    "documents cut",
+    "tokens removed (est.)",
+    "most matched items",
+)
+DECONTAMINATION_NOTE = (
+    "Documents that share a word n-gram with an eval item (decontaminate stage), per eval "
+    "set: the items some document matched, the documents dropped and those only cut "
+    "(action: remove), and the tokens that went, estimated from characters with the "
+    "source's tokens per character. A document matching two sets counts in both."
+)
+
+
+def _tokens_per_char(src: Mapping[str, Any]) -> float:
+    steps = [s for s in view.get_list(src, "funnel") if isinstance(s, Mapping)]
+    for step in steps:
+        if view.num(step.get("chars")) > 0:
+            return view.num(step.get("tokens")) / view.num(step.get("chars"))
+    return 0.0
+
+
+def decontamination_tables(report: Report) -> list[tuple[str, list[list[str]]]]:
+    """(eval set, rows) per eval set that ``decontaminate`` ran with: one row per source
+    (and an "all sources" row when there are several), columns :data:`DECONTAMINATION_HEAD`.
+    Read from each source's ``stage_extra.decontaminate`` counts."""
+    per_set: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, src in view.sources_of(report).items():
+        counts = view.get_map(src, "stage_extra", "decontaminate")
+        rate = _tokens_per_char(src)
+        for key, value in counts.items():
+            kind, _, rest = str(key).partition(":")
+            stem = rest.split(":", 1)[0]
+            row = per_set.setdefault(stem, {}).setdefault(name, {"items": {}, "rate": rate})
+            if kind == "item":
+                row["items"][rest] = row["items"].get(rest, 0) + int(view.num(value))
+            else:
+                row[kind] = row.get(kind, 0) + int(view.num(value))
+    tables = []
+    for stem, sources in sorted(per_set.items()):
+        if len(sources) > 1:
+            total: dict[str, Any] = {"items": {}, "chars_tokens": 0}
+            for row in sources.values():
+                for item, n in row["items"].items():
+                    total["items"][item] = total["items"].get(item, 0) + n
+                for kind in ("dropped", "cut"):
+                    total[kind] = total.get(kind, 0) + row.get(kind, 0)
+                total["chars_tokens"] += row.get("chars", 0) * row["rate"]
+            sources = {**sources, "all sources": total}
+        tables.append((stem, [_decontamination_row(n, r) for n, r in sources.items()]))
+    return tables
+
+
+def _decontamination_row(name: str, row: Mapping[str, Any]) -> list[str]:
+    items = sorted(row["items"].items(), key=lambda kv: (-kv[1], kv[0]))
+    tokens = row.get("chars_tokens", row.get("chars", 0) * row.get("rate", 0.0))
+    top = ", ".join(f"{item.split(':', 1)[-1]} ({n})" for item, n in items[:3])
+    return [
+        name,
+        f"{len(items):,}",
+        f"{row.get('dropped', 0):,}",
+        f"{row.get('cut', 0):,}",
+        f"{round(tokens):,}",
+        top + (", …" if len(items) > 3 else ""),
+    ]

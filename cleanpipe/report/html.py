@@ -403,6 +403,19 @@ def _html_pii(report: Report) -> str:
     )
 
 
+def _html_decontamination(report: Report) -> str:
+    tables = details.decontamination_tables(report)
+    parts = [
+        f"<h3>{_e(stem)}</h3>"
+        + _table(list(details.DECONTAMINATION_HEAD), rows, numeric=range(1, 5))
+        for stem, rows in tables
+    ]
+    if not parts:
+        return ""
+    note = f'<p class="note">{_e(details.DECONTAMINATION_NOTE)}</p>'
+    return f'<section id="decontamination"><h2>Decontamination</h2>{note}{"".join(parts)}</section>'
+
+
 def _html_dedup(report: Report) -> str:
     dedup = details.dedup_results(report)
     if dedup is None:
@@ -524,6 +537,7 @@ def render_html(report: Report, *, title: str = "cleanpipe run report") -> str:
         ("languages", "Languages", _html_languages(report)),
         ("signals", "Quality signals", _html_signals(report)),
         ("pii", "PII", _html_pii(report)),
+        ("decontamination", "Decontamination", _html_decontamination(report)),
         ("dedup", "Dedup", _html_dedup(report)),
         ("examples", "Rejected examples", _html_examples(report, colors)),
         ("accounting", "Accounting", _html_accounting(report)),

@@ -137,6 +137,16 @@ def _md_pii(report: Report) -> list[str]:
     ]
 
 
+def _md_decontamination(report: Report) -> list[str]:
+    tables = details.decontamination_tables(report)
+    if not tables:
+        return []
+    out = ["## Decontamination", "", details.DECONTAMINATION_NOTE, ""]
+    for stem, rows in tables:
+        out += [f"### {stem}", "", _md_table(details.DECONTAMINATION_HEAD, rows, range(1, 5)), ""]
+    return out
+
+
 def _md_dedup(report: Report) -> list[str]:
     out = ["## Deduplication", ""]
     dedup = details.dedup_results(report)
@@ -217,6 +227,7 @@ def render_markdown(report: Report) -> str:
         _md_languages,
         _md_signals,
         _md_pii,
+        _md_decontamination,
         _md_dedup,
         _md_examples,
         _md_accounting,

@@ -24,6 +24,7 @@ from cleanpipe.hashing import fingerprint, package_digest
 from cleanpipe.io import fs
 from cleanpipe.io.layout import part_name
 from cleanpipe.io.readers import InputFile, expand_paths, input_format
+from cleanpipe.stages import stage_class
 from cleanpipe.tokens import tokenizer_identity
 
 #: bump when what a task writes changes shape, so resume never reuses an older layout.
@@ -151,6 +152,7 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
             "files": files,
             "source": source,
             "dedup": dedup,
+            "stage_inputs": _stage_inputs(config.sources[task.source].stages),
             "tokens": [
                 tokenizer_identity(mixture.tokenizer),
                 mixture.token_counting,
@@ -164,6 +166,16 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
             "format": MARKER_FORMAT,
         }
     )
+
+
+def _stage_inputs(stages: Any) -> list[list[Any]]:
+    """``[path, size, mtime_ns]`` of each file the stages read besides the documents
+    (:meth:`~cleanpipe.stages.base.Stage.input_files`: a decontaminate stage's eval sets)."""
+    found = []
+    for spec in stages:
+        for path in stage_class(spec.name, spec.module).input_files(spec.params):
+            found.append([path, *fs.stat(path)])
+    return found
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from cleanpipe.stages.base import (
     stage_class,
 )
 from cleanpipe.stages.code import CodeQuality
+from cleanpipe.stages.decontaminate import Decontaminate
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.langid import LanguageID
 from cleanpipe.stages.normalize import Normalize
@@ -28,6 +29,7 @@ __all__ = [
     "STAGE_REGISTRY",
     "C4Quality",
     "CodeQuality",
+    "Decontaminate",
     "ExactDedup",
     "Filter",
     "FineWebQuality",

@@ -233,6 +233,13 @@ class Stage:
         """Counts beyond in/out/dropped that the report should show (e.g. PII by kind)."""
         return {}
 
+    @classmethod
+    def input_files(cls, params: dict[str, Any]) -> list[str]:
+        """Files the stage built with ``params`` reads besides the documents (eval sets, word
+        lists): their sizes and modification times are part of the map tasks' fingerprint,
+        so editing one makes a rerun redo the tasks instead of resuming them."""
+        return []
+
     def params(self) -> dict[str, Any]:
         """Constructor arguments as given, for the run manifest and ``cleanpipe stages``."""
         return dict(getattr(self, "_params", {}))

@@ -132,3 +132,12 @@ def test_finished_run_loads_into_datasketch_lsh():
 def test_exact_hash_equal_after_folding_only():
     assert exact_hash(TEXT) == exact_hash(TEXT.upper() + "!!")
     assert exact_hash(TEXT) != exact_hash(TEXT + " more")
+
+
+@pytest.mark.parametrize("text", ["café", "Straße İ", "東京"])
+def test_a_batch_ending_in_a_non_ascii_letter_is_tokenized(text):
+    """The last character of a batch may be multi-byte: its continuation bytes are the last
+    bytes of the buffer (this read past the end and raised IndexError)."""
+    assert fold_text("Plain words and " + text) == "plain words and " + text.lower()
+    signatures, counts = minhash_signatures(["An ordinary first text.", text])
+    assert counts[1] == 1 and signatures.shape == (2, MinHashConfig().num_perm)
