@@ -19,10 +19,12 @@ from cleanpipe.stages.base import (
 )
 from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
+from cleanpipe.stages.html_extract import HTMLExtract
 from cleanpipe.stages.langid import LanguageID
 from cleanpipe.stages.normalize import Normalize
 from cleanpipe.stages.pii import PIIScrubber
 from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
+from cleanpipe.stages.url_filter import URLFilter
 
 __all__ = [
     "STAGE_REGISTRY",
@@ -33,6 +35,7 @@ __all__ = [
     "FineWebQuality",
     "GopherQuality",
     "GopherRepetition",
+    "HTMLExtract",
     "LanguageID",
     "MinHashDedup",
     "Normalize",
@@ -41,6 +44,7 @@ __all__ = [
     "StageLoadError",
     "StageStats",
     "Transform",
+    "URLFilter",
     "load_entry_points",
     "register",
     "stage_class",
