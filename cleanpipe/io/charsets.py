@@ -231,7 +231,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
             continue
         if as_utf8 is not None and name != "UTF-8":
             return Decoded(as_utf8, "UTF-8", "utf8")  # mislabelled UTF-8 (module doc)
-        text = decode_strict(data, name)
+        text = as_utf8 if name == "UTF-8" and as_utf8 is not None else decode_strict(data, name)
         if text is not None:
             return Decoded(text, name, how)
     if as_utf8 is not None:
