@@ -10,7 +10,7 @@ Two extractors:
 
 - ``resiliparse`` (default): ``extract_plain_text(main_content=True)``, the extraction
   DCLM-Pool was built with (Li et al. 2024, "DataComp-LM", sec. 3.1 and appendix; it beat
-  Trafilatura on their downstream evaluation and runs in C++, ~8x faster here).
+  Trafilatura on their downstream evaluation, and runs in C++: ~15x less CPU per page here).
 - ``trafilatura``: Barbaresi 2021, with ``favor_precision`` (datatrove's default for its
   ``Trafilatura`` extractor): fewer boilerplate lines kept, some content lost.
 
@@ -40,9 +40,9 @@ Extractor = Literal["resiliparse", "trafilatura"]
 #: this cap never cuts a Common Crawl page; it bounds the time and memory a huge page of
 #: another archive (a data dump, a log served as HTML) can take.
 DEFAULT_MAX_HTML_BYTES = 2_000_000
-#: seconds per page. resiliparse takes ~10 ms for a 100 kB page and Trafilatura ~50 ms; 5 s
-#: only stops pathological pages, even on a loaded machine (a tight limit such as
-#: datatrove's 0.1 s makes the output depend on the machine's load).
+#: seconds per page. resiliparse takes ~5 ms for a 100 kB page and Trafilatura 50-200 ms; 5 s
+#: stops only pathological pages, even on a loaded machine (a tight limit, such as datatrove's
+#: 1 s, makes the output depend on the machine's load).
 DEFAULT_TIMEOUT = 5.0
 
 

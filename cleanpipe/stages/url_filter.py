@@ -2,9 +2,9 @@
 an allow-list that wins over all of them.
 
 Lists are plain files, one entry per line, ``#`` comments and blank lines ignored: the format
-of the UT1 blacklists (Université Toulouse 1 Capitole, the lists squidGuard and many web
-corpora use: RefinedWeb, FineWeb, Dolma block adult and malware domains with them) and of
-most other blocklists. Nothing is downloaded and no list is required: a ``url_filter`` with no
+of the UT1 blacklists (Université Toulouse 1 Capitole, the lists squidGuard reads and that
+datatrove's ``URLFilter``, FineWeb's, builds its adult-domain list from) and of most other
+blocklists. Nothing is downloaded and no list is required: a ``url_filter`` with no
 lists keeps every page. Each list is read once per process (cached by path, size and
 modification time) into a set, so a lookup is a few set probes whatever the list's length.
 
