@@ -53,7 +53,7 @@ DEBREF_URL = "https://www.debian.org/doc/manuals/debian-reference/"
 FAQ_URL = "https://www.debian.org/doc/manuals/debian-faq/"
 #: raw HTML of Python documentation pages in the archive: enough that the ``web`` source of
 #: configs/mixtures/llama.yaml fills its share within max_epochs after extraction and filters.
-PYDOC_HTML_BYTES = 6_000_000
+PYDOC_HTML_BYTES = 10_000_000
 #: index pages: a crawl has them, but the archive needs content; two are kept as real nav pages
 _PYDOC_SKIP = re.compile(r"(^|/)(genindex[^/]*|contents|search|py-modindex)\.html$")
 _KEEP_INDEX = ("genindex-Q.html", "py-modindex.html")
@@ -180,8 +180,14 @@ _PYDOC_SERVING = [
 
 
 def _pydoc_pages(src: str, used_in_jsonl: set[str]) -> list[str]:
-    """Python documentation pages for the archive: first the pages the JSONL sample does not
-    hold, then the largest it holds (a whole page is no near-duplicate of its 1-5 KB chunks)."""
+    """Python documentation pages for the archive, in this order: pages whose main text has
+    no ``{`` (C4's rule drops any page with one, and most pages with code examples have one:
+    an archive of those could not fill its share of the mixture), then the others; within
+    each, the pages the JSONL sample does not hold first (a whole page that is also a JSONL
+    chunk would be removed as a near-duplicate), then the densest (most text per HTML byte,
+    which keeps the archive small)."""
+    from resiliparse.extract.html2text import extract_plain_text
+
     root = os.path.join(src, "python3.11-doc/usr/share/doc/python3.11/html")
     pages = []
     for folder, _, files in sorted(os.walk(root)):
@@ -191,16 +197,19 @@ def _pydoc_pages(src: str, used_in_jsonl: set[str]) -> list[str]:
             if f.endswith(".html")
         ]
     pages = [p for p in pages if not _PYDOC_SKIP.search(p) or p in _KEEP_INDEX]
-    size = {p: os.path.getsize(os.path.join(root, p)) for p in pages}
-    order = [p for p in pages if p not in used_in_jsonl] + sorted(
-        (p for p in pages if p in used_in_jsonl), key=lambda p: (-size[p], p)
-    )
+    key = {}
+    for page in pages:
+        html = _read(os.path.join(root, page))
+        text = extract_plain_text(html, main_content=True)
+        size = len(html.encode("utf-8"))
+        key[page] = ("{" in text, page in used_in_jsonl, -len(text) / size, page, size)
     chosen, total = [], 0
-    for page in order:
-        if size[page] > 800_000:  # one page would be most of the archive
+    for page in sorted(pages, key=key.__getitem__):
+        size = key[page][-1]
+        if size > 800_000:  # one page would be most of the archive
             continue
         chosen.append(page)
-        total += size[page]
+        total += size
         if total >= PYDOC_HTML_BYTES:
             break
     return chosen
@@ -599,7 +608,8 @@ README_SECTION = """
   `debian-faq-ko`, `debian-faq-ru` (versions in MANIFEST.json → `web_archive.versions`).
 * Records: a warcinfo, then per fetch a request, the response (real HTTP headers; some bodies
   gzip-encoded or chunked) and a metadata record: {pages} HTML pages ({pydoc} Python
-  documentation pages, first those the JSONL sample does not hold, then its largest; {faq}
+  documentation pages: first those whose text has no `{{` (C4's rule drops any page with
+  one), and among them those the JSONL sample does not hold; {faq}
   English Debian FAQ pages; {legacy} pages in legacy charsets), robots.txt, a PNG, a PDF, a
   301 redirect, a 404, one revisit, and a last response cut off mid-record
   (`web_archive.truncated_last_record`).
