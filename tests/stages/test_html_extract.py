@@ -5,17 +5,15 @@ slow and empty pages go to rejects with their reason."""
 
 from __future__ import annotations
 
-import gzip
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from cleanpipe import Document
 from cleanpipe.stages import HTMLExtract
+from tests.stages.html_pages import data_table_page, page
 
-DATA = Path(__file__).parent / "data" / "html"
 EXTRACTORS = ["resiliparse", "trafilatura"]
 
 # Banners as consent managers and multilingual sites put them on pages (the Python and Debian
@@ -37,10 +35,6 @@ LANGUAGE_BAR = """
 <nav aria-label="breadcrumb"><ol class="breadcrumb">
   <li><a href="/">Home</a></li><li><a href="/library/">Library reference</a></li><li>getopt</li>
 </ol></nav>"""
-
-
-def page(name: str) -> str:
-    return gzip.open(DATA / f"{name}.gz", "rt", encoding="utf-8").read()
 
 
 def with_banners(html: str) -> str:
@@ -190,15 +184,6 @@ def test_a_page_over_the_size_cap_goes_to_rejects_and_the_next_page_is_extracted
     assert [d.id for d in kept] == ["small"]
     assert drops == [("big", "html_extract:too_large", "html 96610 bytes > 50000")]
     assert stage.stats.dropped == {"html_extract:too_large": 1}
-
-
-def data_table_page() -> str:
-    """The words of a real page laid out as an 8,000-row table, the shape of the stock-quote
-    pages that keep Trafilatura busy for seconds to minutes (jusText issue #43, Trafilatura
-    #189, #704): about 3 s here for 300 kB of HTML."""
-    words = re.findall(r"[A-Za-z_]{3,}", re.sub(r"<[^>]+>", " ", page("locale.html"))) * 3
-    rows = "".join(f"<tr><td>{w}</td><td>{i}</td></tr>" for i, w in enumerate(words))
-    return f"<html><head><title>Quotes</title></head><body><table>{rows}</table></body></html>"
 
 
 def test_the_time_limit_interrupts_a_slow_extraction_and_the_worker_goes_on() -> None:
