@@ -6,12 +6,18 @@ slow and empty pages go to rejects with their reason."""
 from __future__ import annotations
 
 import re
+import signal
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from cleanpipe import Document
+from cleanpipe.config import ConfigError, parse_config
 from cleanpipe.stages import HTMLExtract
+from cleanpipe.stages.html_extract import ExtractionTimeout, call_with_time_limit
 from tests.stages.html_pages import data_table_page, page
 
 EXTRACTORS = ["resiliparse", "trafilatura"]
@@ -231,3 +237,59 @@ def test_bad_parameters_are_config_errors() -> None:
 
 def test_it_is_the_stage_that_extracts_html() -> None:
     assert HTMLExtract.extracts_html is True
+
+
+def test_without_trafilatura_installed_the_config_error_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, jsonl_gz: Path, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # what `import` sees when it is absent
+    config = {
+        "output": {"path": str(tmp_path / "out")},
+        "sources": {
+            "web": {
+                "paths": [str(jsonl_gz)],
+                "weight": 1.0,
+                "stages": [{"html_extract": {"extractor": "trafilatura"}}],
+            }
+        },
+        "mixture": {"total_tokens": 1000},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(config)
+    (problem,) = info.value.problems
+    assert problem.startswith(
+        "sources.web.stages[0].html_extract: extractor 'trafilatura' needs the trafilatura "
+        "package: pip install 'cleanpipe[trafilatura]' (ModuleNotFoundError: "
+    )
+    assert "\n" not in problem
+
+
+def test_the_time_limit_leaves_the_alarm_handler_as_it_found_it() -> None:
+    def handler(signum: int, frame: object) -> None:  # pragma: no cover - never fires
+        raise AssertionError
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        assert call_with_time_limit(lambda: 42, 1.0) == 42
+        with pytest.raises(ExtractionTimeout):
+            call_with_time_limit(lambda: time.sleep(1.0), 0.05)
+        assert signal.getsignal(signal.SIGALRM) is handler
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_outside_the_main_thread_a_slow_call_is_still_rejected_after_it_returns() -> None:
+    outcome: list[str] = []
+
+    def work() -> None:
+        try:
+            call_with_time_limit(lambda: time.sleep(0.3), 0.05)
+            outcome.append("returned")
+        except ExtractionTimeout:
+            outcome.append("timeout")
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert outcome == ["timeout"]
