@@ -30,23 +30,32 @@ Inputs (``--src``, default ``/tmp/cleanpipe-sample-src``, the folder of
         dpkg-deb -f "$f" Version > "$SRC/$n/.version"; done
     python3 scripts/build_web_archive.py --src "$SRC"
 
-The record writers (:func:`warc_record`, :func:`http_response` ...) are also what the tests
-build damaged archives with.
+The record writers are in ``scripts/warc_writer.py`` (the tests build damaged archives with
+them too).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import gzip
-import hashlib
 import json
 import os
 import re
-import uuid
+import sys
 from dataclasses import dataclass
 
-SEED = "cleanpipe-web-archive-v1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script, or imported
+from warc_writer import (  # noqa: E402
+    chunked,
+    gzip_member,
+    http_request,
+    http_response,
+    record_id,
+    reencode,
+    sha1_digest,
+    warc_record,
+)
+
 CRAWL_DATE = "2024-03-04T05:06:07Z"
 PYDOC_URL = "https://docs.python.org/3.11/"
 DEBREF_URL = "https://www.debian.org/doc/manuals/debian-reference/"
@@ -57,79 +66,6 @@ PYDOC_HTML_BYTES = 10_000_000
 #: index pages: a crawl has them, but the archive needs content; two are kept as real nav pages
 _PYDOC_SKIP = re.compile(r"(^|/)(genindex[^/]*|contents|search|py-modindex)\.html$")
 _KEEP_INDEX = ("genindex-Q.html", "py-modindex.html")
-
-# -- record writers (the tests use these too) --------------------------------------------------
-
-
-def record_id(*parts: str) -> str:
-    """A stable ``<urn:uuid:...>`` for a record (UUIDv5 of its URL and kind)."""
-    return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, ':'.join((SEED, *parts)))}>"
-
-
-def sha1_digest(data: bytes) -> str:
-    """A WARC digest (``sha1:`` + base32), as Heritrix and Common Crawl write them."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
-
-
-def warc_record(kind: str, headers: list[tuple[str, str]], block: bytes) -> bytes:
-    """One WARC/1.1 record: version line, ``WARC-Type``, the given headers, ``Content-Length``
-    and the block, ended by the two CRLFs the standard requires."""
-    lines = ["WARC/1.1", f"WARC-Type: {kind}", *(f"{k}: {v}" for k, v in headers)]
-    lines += [f"WARC-Block-Digest: {sha1_digest(block)}", f"Content-Length: {len(block)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + block + b"\r\n\r\n"
-
-
-def http_response(status: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
-    """An HTTP/1.1 response block (``status`` like ``"200 OK"``)."""
-    head = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers)]
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-
-
-def http_request(url: str) -> bytes:
-    """The GET request a crawler sends for ``url``."""
-    host, _, path = url.split("://", 1)[1].partition("/")
-    lines = [
-        f"GET /{path} HTTP/1.1",
-        f"Host: {host}",
-        "User-Agent: CCBot/2.0 (https://commoncrawl.org/faq/)",
-        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        "Accept-Language: en-US,en;q=0.5",
-        "Accept-Encoding: gzip",
-        "Connection: Keep-Alive",
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
-
-
-def gzip_member(data: bytes) -> bytes:
-    """One gzip member per record, as Common Crawl writes ``.warc.gz`` (mtime 0: stable)."""
-    return gzip.compress(data, compresslevel=6, mtime=0)
-
-
-def chunked(body: bytes, size: int = 8192) -> bytes:
-    """``body`` in HTTP/1.1 chunked transfer coding."""
-    parts = [
-        b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size])
-        for i in range(0, len(body), size)
-    ]
-    return b"".join(parts) + b"0\r\n\r\n"
-
-
-_META_CHARSET = re.compile(r"<meta\b[^>]*charset[^>]*>\s*", re.IGNORECASE)
-_XML_DECL = re.compile(r"<\?xml[^>]*\?>\s*")
-
-
-def reencode(page: str, charset: str, meta: str | None) -> bytes:
-    """A UTF-8 page as a site serving it in ``charset`` would: the ``<meta>`` charset tag
-    (and the XML declaration) rewritten to ``meta``, or dropped when ``meta`` is None;
-    characters the charset lacks become numeric character references."""
-    page = _XML_DECL.sub("", page, count=1)
-    tag = f'<meta http-equiv="Content-Type" content="text/html; charset={meta}" />' if meta else ""
-    if _META_CHARSET.search(page):
-        page = _META_CHARSET.sub(lambda _: tag, page, count=1)
-    elif tag:
-        page = page.replace("<head>", "<head>" + tag, 1)
-    return page.encode(charset, errors="xmlcharrefreplace")
-
 
 # -- the crawl ------------------------------------------------------------------------------
 
@@ -234,125 +170,39 @@ def pydoc_captures(src: str, used_in_jsonl: set[str]) -> list[Capture]:
     return out
 
 
-#: (package folder, file, URL base, lang, bytes in, header charset, meta charset, expected)
-#: ``expected`` is the WHATWG encoding the reader must decode with (``meta.charset``).
-LEGACY = [
-    (
-        "debian-reference-ja/usr/share/debian-reference",
-        "ch01.ja.html",
-        DEBREF_URL,
-        "ja",
-        "cp932",
-        "Shift_JIS",
-        "Shift_JIS",
-        "Shift_JIS",
-    ),
-    (
-        "debian-reference-ja/usr/share/debian-reference",
-        "ch02.ja.html",
-        DEBREF_URL,
-        "ja",
-        "cp932",
-        None,
-        "shift_jis",
-        "Shift_JIS",
-    ),
-    (
-        "debian-reference-ja/usr/share/debian-reference",
-        "ch03.ja.html",
-        DEBREF_URL,
-        "ja",
-        "cp932",
-        "euc-jp",
-        "Shift_JIS",
-        "Shift_JIS",
-    ),
-    (
-        "debian-reference-ja/usr/share/debian-reference",
-        "ch04.ja.html",
-        DEBREF_URL,
-        "ja",
-        "euc_jp",
-        "EUC-JP",
-        None,
-        "EUC-JP",
-    ),
-    (
-        "debian-reference-zh-cn/usr/share/debian-reference",
-        "ch01.zh-cn.html",
-        DEBREF_URL,
-        "zh-cn",
-        "gbk",
-        "gb2312",
-        "gb2312",
-        "GBK",
-    ),
-    (
-        "debian-reference-zh-cn/usr/share/debian-reference",
-        "ch02.zh-cn.html",
-        DEBREF_URL,
-        "zh-cn",
-        "gbk",
-        "utf-8",
-        "GB2312",
-        "GBK",
-    ),
-    (
-        "debian-faq-ko/usr/share/doc/debian/FAQ/ko",
-        "basic-defs.ko.html",
-        FAQ_URL,
-        "ko",
-        "cp949",
-        "euc-kr",
-        "euc-kr",
-        "EUC-KR",
-    ),
-    (
-        "debian-faq-ko/usr/share/doc/debian/FAQ/ko",
-        "choosing.ko.html",
-        FAQ_URL,
-        "ko",
-        "cp949",
-        None,
-        None,
-        "EUC-KR",
-    ),
-    (
-        "debian-faq-ru/usr/share/doc/debian/FAQ/ru",
-        "basic-defs.ru.html",
-        FAQ_URL,
-        "ru",
-        "koi8_r",
-        "koi8-r",
-        None,
-        "KOI8-R",
-    ),
-    (
-        "debian-faq-ru/usr/share/doc/debian/FAQ/ru",
-        "choosing.ru.html",
-        FAQ_URL,
-        "ru",
-        "cp1251",
-        None,
-        "windows-1251",
-        "windows-1251",
-    ),
-    (
-        "debian-faq-ru/usr/share/doc/debian/FAQ/ru",
-        "software.ru.html",
-        FAQ_URL,
-        "ru",
-        "cp1251",
-        None,
-        None,
-        "windows-1251",
-    ),
-]
+#: pages re-encoded into legacy charsets: file, the Python codec of the bytes, the charset
+#: the HTTP header declares and the one the ``<meta>`` tag declares (``-``: none), and the
+#: WHATWG encoding a reader must decode with (``meta.charset``). Three headers are wrong:
+#: ``euc-jp`` over Shift_JIS bytes, ``utf-8`` over GBK bytes (the meta tag is right).
+LEGACY = """
+ch01.ja.html        cp932   Shift_JIS  Shift_JIS     Shift_JIS
+ch02.ja.html        cp932   -          shift_jis     Shift_JIS
+ch03.ja.html        cp932   euc-jp     Shift_JIS     Shift_JIS
+ch04.ja.html        euc_jp  EUC-JP     -             EUC-JP
+ch01.zh-cn.html     gbk     gb2312     gb2312        GBK
+ch02.zh-cn.html     gbk     utf-8      GB2312        GBK
+basic-defs.ko.html  cp949   euc-kr     euc-kr        EUC-KR
+choosing.ko.html    cp949   -          -             EUC-KR
+basic-defs.ru.html  koi8_r  koi8-r     -             KOI8-R
+choosing.ru.html    cp1251  -          windows-1251  windows-1251
+software.ru.html    cp1251  -          -             windows-1251
+"""
+#: where each language's pages are, and their public address
+_LEGACY_HOME = {
+    "ja": ("debian-reference-ja/usr/share/debian-reference", DEBREF_URL),
+    "zh-cn": ("debian-reference-zh-cn/usr/share/debian-reference", DEBREF_URL),
+    "ko": ("debian-faq-ko/usr/share/doc/debian/FAQ/ko", FAQ_URL),
+    "ru": ("debian-faq-ru/usr/share/doc/debian/FAQ/ru", FAQ_URL),
+}
 
 
 def legacy_captures(src: str) -> list[Capture]:
     out = []
-    for folder, name, base, lang, codec, header, meta, expected in LEGACY:
+    for row in LEGACY.strip().splitlines():
+        name, codec, *declared, expected = row.split()
+        header, meta = (None if d == "-" else d for d in declared)
+        lang = name.split(".")[1]
+        folder, base = _LEGACY_HOME[lang]
         page = _read(os.path.join(src, folder, name))
         body = reencode(page, codec, meta)
         content_type = f"text/html; charset={header}" if header else "text/html"

@@ -210,6 +210,9 @@ def _warc_record(record: WarcRecord, offset: int, name: str, options: ReadOption
     }
     if declared := header_charset(content_type):
         meta["http_charset"] = declared
+    if cut := record.headers.get("WARC-Truncated", ""):
+        # the crawler stored only part of the payload (Common Crawl: the first 1 MiB)
+        meta["warc_truncated"] = cut
     return Document(id=rid, text=page.text, source=options.source, meta=meta)
 
 

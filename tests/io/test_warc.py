@@ -16,7 +16,7 @@ import pytest
 
 from cleanpipe.document import Document
 from cleanpipe.io.readers import BadRecord, InputFile, ReadOptions, Skipped, read_input
-from scripts.build_web_archive import (
+from scripts.warc_writer import (
     chunked,
     gzip_member,
     http_request,
@@ -140,6 +140,15 @@ def test_a_document_is_the_decoded_page_with_its_id_and_crawl_metadata(tmp_path:
         "charset_from": "detected",
         "http_status": 200,
     }
+
+
+def test_a_payload_the_crawler_cut_is_read_and_marked(tmp_path: Path) -> None:
+    # Common Crawl stores the first 1 MiB of a payload and says so in WARC-Truncated
+    block = http_response("200 OK", [("Content-Type", "text/html")], PAGE[:300])
+    (doc,) = read(
+        write(tmp_path / "a.warc.gz", [response(URL, block, **{"WARC-Truncated": "length"})])
+    )
+    assert doc.meta["warc_truncated"] == "length" and doc.text == PAGE[:300].decode()
 
 
 def test_gzip_encoded_and_chunked_bodies_are_decoded(tmp_path: Path) -> None:
