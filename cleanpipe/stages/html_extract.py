@@ -131,22 +131,57 @@ def trafilatura_text(html: str, favor_precision: bool) -> str:
         as_dict=False,
     )
     body = getattr(result, "body", None)
-    if body is None:
-        return ""
-    blocks = (_block_text(element) for element in body)
-    return "\n\n".join(block for block in blocks if block)
+    return "" if body is None else "\n\n".join(_body_blocks(body))
+
+
+#: top-level elements of Trafilatura's tree that are blocks; the others (a code span, a
+#: highlighted word, a line break) are inline, in text that lies directly in the body.
+_BLOCKS = frozenset({"p", "head", "list", "table", "quote", "div"})
+
+
+def _body_blocks(body: Any) -> list[str]:
+    """The paragraphs of Trafilatura's output tree. Text that no ``<p>`` held in the page (a
+    DocBook ``<div class="para">``) lies directly in the body, between inline elements and
+    in their tails: each run of it is a paragraph. A ``<code>`` of several lines is a block."""
+    blocks: list[str] = []
+    run: list[str] = [body.text or ""]
+
+    def end_run() -> None:
+        if text := _squeeze("".join(run)):
+            blocks.append(text)
+        run.clear()
+
+    for element in body:
+        if element.tag in _BLOCKS or (
+            element.tag == "code" and "\n" in "".join(element.itertext()).strip("\n")
+        ):
+            end_run()
+            if block := _block_text(element):
+                blocks.append(block)
+        else:
+            _collect(element, run)
+        if element.tail:
+            run.append(element.tail)
+    end_run()
+    return blocks
 
 
 def _block_text(element: Any) -> str:
     """One top-level element of Trafilatura's output tree as text: a list one bulleted line per
-    item, code as it is, anything else (a table: one line per row) by :func:`_inline_text`."""
+    item, code (alone or quoted) as it is, anything else (a table: one line per row) by
+    :func:`_inline_text`."""
     tag = element.tag
-    if tag == "code":
+    if tag == "code" or (tag == "quote" and _is_preformatted(element)):
         return "".join(element.itertext()).strip("\n")
     if tag == "list":
         items = [_inline_text(item) for item in element.iterchildren("item")]
         return "\n".join(f"• {item}" for item in items if item)
     return _inline_text(element)
+
+
+def _is_preformatted(element: Any) -> bool:
+    """A quote that holds a multi-line ``<code>``: Trafilatura's form of some ``<pre>``."""
+    return any("\n" in "".join(code.itertext()).strip("\n") for code in element.iter("code"))
 
 
 #: elements of Trafilatura's tree that start a line of their own inside a list item or a table
@@ -162,7 +197,11 @@ def _inline_text(element: Any) -> str:
     text; resiliparse drops those links)."""
     pieces: list[str] = []
     _collect(element, pieces)
-    lines = "".join(pieces).replace("\u00b6", " ").split(_LINE_BREAK)
+    return _squeeze("".join(pieces))
+
+
+def _squeeze(text: str) -> str:
+    lines = text.replace("\u00b6", " ").split(_LINE_BREAK)
     return "\n".join(squeezed for line in lines if (squeezed := " ".join(line.split())))
 
 

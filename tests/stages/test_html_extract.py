@@ -195,7 +195,7 @@ def test_a_page_over_the_size_cap_goes_to_rejects_and_the_next_page_is_extracted
 def test_the_time_limit_interrupts_a_slow_extraction_and_the_worker_goes_on() -> None:
     slow = Document(id="slow", text=data_table_page())
     fast = Document(id="fast", text=page("getopt.html"))
-    stage = HTMLExtract(extractor="trafilatura", timeout=0.2)
+    stage = HTMLExtract(extractor="trafilatura", timeout=1.0)
     drops: list[tuple[str, str, str]] = []
     stage.on_drop = lambda doc, reason, detail="": drops.append((doc.id, reason, detail))
     started = time.perf_counter()
@@ -203,8 +203,8 @@ def test_the_time_limit_interrupts_a_slow_extraction_and_the_worker_goes_on() ->
     elapsed = time.perf_counter() - started
     assert [d.id for d in kept] == ["fast"]
     assert [(i, r) for i, r, _ in drops] == [("slow", "html_extract:timeout")]
-    assert re.fullmatch(r"extraction ran 0\.2\d s > 0\.2 s", drops[0][2]), drops[0][2]
-    assert elapsed < 1.5  # interrupted: the slow page alone takes ~3 s without the limit
+    assert re.fullmatch(r"extraction ran 1\.\d\d s > 1\.0 s", drops[0][2]), drops[0][2]
+    assert elapsed < 4.0  # interrupted: the slow page alone takes ~7 s without the limit
 
 
 def test_without_a_limit_the_same_page_is_extracted() -> None:
