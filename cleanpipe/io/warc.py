@@ -22,10 +22,11 @@ fastwarc reads no ARC files (it requires WARC headers), so ``.arc`` stays unsupp
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
@@ -79,8 +80,7 @@ def _records(path: str, name: str) -> Iterator[tuple[int, WarcRecord | BadRecord
     while start is not None:
         last = None
         try:
-            with fs.open_input(path) as raw:
-                raw.seek(start)
+            with _open_at(path, start) as raw:
                 for record in ArchiveIterator(raw, parse_http=False):
                     last = start + record.stream_pos
                     yield last, record
@@ -110,8 +110,7 @@ def _records(path: str, name: str) -> Iterator[tuple[int, WarcRecord | BadRecord
 
 def _find(path: str, marker: bytes, offset: int) -> int | None:
     """The first offset at or after ``offset`` where ``marker`` starts, or None."""
-    with fs.open_input(path) as raw:
-        raw.seek(offset)
+    with _open_at(path, offset) as raw:
         tail = b""
         while chunk := raw.read(_SCAN_CHUNK):
             data = tail + chunk
@@ -121,6 +120,44 @@ def _find(path: str, marker: bytes, offset: int) -> int | None:
             tail = data[-(len(marker) - 1) :]
             offset += len(chunk)
     return None
+
+
+class _Stream(io.RawIOBase):
+    """An object-store stream as fastwarc wants it: it asks ``tell()``, which pyarrow's
+    input streams refuse (they are not seekable); this one counts what was read."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw, self._pos = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _open_at(path: str, offset: int) -> BinaryIO:
+    """The file opened at byte ``offset``. A local file seeks; an object-store stream cannot,
+    so the bytes before ``offset`` are read and dropped (only after damage, to resume past
+    it)."""
+    if not fs.is_uri(path):
+        raw = fs.open_input(path)
+        raw.seek(offset)
+        return raw
+    stream = io.BufferedReader(_Stream(fs.open_input(path)), buffer_size=fs.READ_BUFFER)
+    while offset > 0 and (skipped := len(stream.read(min(offset, _SCAN_CHUNK)))):
+        offset -= skipped
+    return stream  # type: ignore[return-value]
 
 
 def _id(name: str, offset: int) -> str:
