@@ -7,10 +7,10 @@ on the same archive in the same run.
     python benchmarks/bench_web_extract.py --src /tmp/html-src [--copies 2] [--only cleanpipe]
 
 The archive: every HTML page of those packages (Sphinx and DocBook pages, 9 kB to 2.6 MB,
-100 kB on average, 57 kB the median), recorded as a crawler records them: a ``warcinfo``
-record, then per page a ``request`` and a ``response`` (HTTP/1.1 200, ``Content-Type:
-text/html; charset=utf-8``, ``WARC-Identified-Payload-Type: text/html`` as Common Crawl
-writes it), each record its own gzip member. Written with fastwarc's writer into
+100 kB on average, 57 kB the median), recorded as a crawler records them, with the record
+writers of ``scripts/build_web_archive.py`` (the sample archive's): a ``warcinfo`` record,
+then per page a ``request``, a ``response`` (HTTP/1.1 200, ``Content-Type: text/html;
+charset=utf-8``) and a ``metadata`` record, each its own gzip member, into
 ``benchmarks/.work/web-bench/`` (git-ignored); ``--copies`` repeats the pages under other
 URLs for a longer run.
 
@@ -26,15 +26,12 @@ faust-cchardet and trafilatura to it), never in cleanpipe's environment.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,7 +43,6 @@ WORK = corpus.WORK / "web-bench"
 #: what datatrove's WarcReader and Trafilatura import (its [io] extra without `datasets`).
 DATATROVE_WEB_REQUIREMENTS = ["warcio", "python-magic", "faust-cchardet", "trafilatura"]
 PAGE_ROOTS = ["usr/share/doc/python3.11/html", "usr/share/debian-reference"]
-CRAWL_DATE = "2024-06-12T08:30:00Z"
 
 
 def real_pages(src: Path) -> list[tuple[str, bytes]]:
@@ -62,30 +58,16 @@ def real_pages(src: Path) -> list[tuple[str, bytes]]:
     return pages
 
 
-def _record(kind: str, url: str, block: bytes, payload_type: str = "") -> bytes:
-    """One WARC record (``kind``: warcinfo, request, response) as its own gzip member,
-    serialized by fastwarc."""
-    from fastwarc.warc import WarcRecord, WarcRecordType
-
-    record = WarcRecord()
-    # the id from the kind and URL: the same archive byte for byte on every build
-    urn = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{kind} {url}')}".encode()
-    record.init_headers(record_type=getattr(WarcRecordType, kind), record_urn=urn)
-    record.headers["WARC-Date"] = CRAWL_DATE
-    if url:
-        record.headers["WARC-Target-URI"] = url
-    if payload_type:
-        record.headers["WARC-Identified-Payload-Type"] = payload_type
-    if kind in ("request", "response"):
-        record.headers["Content-Type"] = f"application/http; msgtype={kind}"
-    record.set_bytes_content(block)
-    out = io.BytesIO()
-    record.write(out)
-    return gzip.compress(out.getvalue(), compresslevel=6, mtime=0)
-
-
 def build_archive(src: Path, copies: int) -> tuple[Path, int, int]:
     """The benchmark archive (built once per ``copies``), its responses and HTML bytes."""
+    from scripts.build_web_archive import (
+        Capture,
+        capture_records,
+        gzip_member,
+        record_id,
+        warcinfo,
+    )
+
     pages = real_pages(src)
     if not pages:
         sys.exit(f"no HTML pages under {src}: unpack the .debs there (see this script's doc)")
@@ -97,18 +79,18 @@ def build_archive(src: Path, copies: int) -> tuple[Path, int, int]:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as out:
-        out.write(_record("warcinfo", "", b"software: cleanpipe bench\r\n"))
+        out.write(gzip_member(warcinfo(path.name)))
+        info_id = record_id(path.name, "warcinfo")
         for copy in range(copies):
-            for url, html in pages:
+            for i, (url, html) in enumerate(pages):
                 url = url if copy == 0 else f"{url}?copy={copy}"
-                host = url.split("/")[2]
-                request = f"GET /{url.split('/', 3)[3]} HTTP/1.1\r\nHost: {host}\r\n\r\n"
-                out.write(_record("request", url, request.encode()))
-                head = (
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                    f"Content-Length: {len(html)}\r\n\r\n"
-                )
-                out.write(_record("response", url, head.encode() + html, "text/html"))
+                headers = [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Content-Length", str(len(html))),
+                ]
+                capture = Capture(url, "200 OK", headers, html, {})
+                for record in capture_records(capture, copy * len(pages) + i, info_id):
+                    out.write(gzip_member(record))
     tmp.rename(path)
     return folder, len(pages) * copies, html_bytes
 

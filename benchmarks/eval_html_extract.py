@@ -2,16 +2,21 @@
 and precision against the page's main element, per extractor, on real pages held out from
 the web sample.
 
-    apt-get download python3.11-doc debian-reference-en debian-reference-ja
+    apt-get download python3.11-doc debian-reference-en debian-reference-ja sphinx-doc \
+        debian-handbook
     for f in *.deb; do dpkg-deb -x "$f" /tmp/html-src; done
     python benchmarks/eval_html_extract.py --src /tmp/html-src [--json out.json]
 
-Pages: every page of Debian's ``python3.11-doc`` that ``sample_data/web`` does not already
-hold (its URLs are read from the sample) and that has content of its own (not the generated
-indexes, search, contents, copyright, license and download pages), whose main element is
-Sphinx's ``div.body``; and the chapters of ``debian-reference-en`` (the sample takes other
-languages) and the Japanese chapters the sample does not hold, whose main element is the
-DocBook ``chapter``/``preface``/``appendix`` without its table of contents.
+Pages: every page of Debian's ``python3.11-doc`` that the web sample does not already hold
+(neither ``sample_data/web`` nor the sample archive: their URLs are read from the sample)
+and that has content of its own (not the generated indexes, search, contents, copyright,
+license and download pages), whose main element is Sphinx's ``div.body``; the chapters of
+``debian-reference-en`` (the sample takes other languages) and the Japanese chapters the
+sample does not hold, whose main element is the DocBook ``chapter``/``preface``/``appendix``
+without its table of contents; and two packages the sample never took, with other layouts:
+Sphinx's own documentation (``sphinx-doc``, its ``sphinx13`` theme, ``div.body``) and the
+English Debian Administrator's Handbook (``debian-handbook``, Publican: the ``section`` or
+``chapter`` element under ``<body>``, between the banner and the page navigation).
 
 Reference text: the main element's text (lxml ``text_content``), without the permalink
 anchors (``a.headerlink``). Tokens: lower-cased runs of letters and digits, and each CJK
@@ -46,6 +51,15 @@ from cleanpipe.stages import HTMLExtract  # noqa: E402
 
 PY_ROOT = "usr/share/doc/python3.11/html"
 DEBREF_ROOT = "usr/share/debian-reference"
+SPHINX_ROOT = "usr/share/doc/sphinx-doc/html"
+HANDBOOK_ROOT = "usr/share/doc/debian-handbook/html/en-US"
+#: the main element of each kind of page
+SPHINX_BODY = "//div[contains(concat(' ', normalize-space(@class), ' '), ' body ')]"
+DOCBOOK_CHAPTER = "//div[@class='chapter' or @class='preface' or @class='appendix']"
+PUBLICAN_MAIN = (
+    "/html/body/div[contains(@class, 'section') or contains(@class, 'chapter')"
+    " or contains(@class, 'preface') or contains(@class, 'appendix')]"
+)
 PYDOC_URL = "https://docs.python.org/3.11/"
 DEBREF_URL = "https://www.debian.org/doc/manuals/debian-reference/"
 #: generated pages without content of their own (the sample builder skips them too)
@@ -53,6 +67,7 @@ NOT_CONTENT = re.compile(
     r"(^|/)(genindex[^/]*|search|py-modindex|contents|copyright|license|index|download)\.html$"
 )
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+SITES = ("python", "debian-reference", "sphinx", "debian-handbook")
 TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 
 
@@ -61,7 +76,8 @@ def tokens(text: str) -> Counter:
 
 
 def sample_urls() -> set[str]:
-    """The page URLs (without ``?page=``) the web sample is made of."""
+    """The page URLs (without ``?page=``) the web sample is made of: the JSONL pages and the
+    pages of the sample archive (``sample_data/MANIFEST.json``)."""
     urls = set()
     for path in sorted((REPO / "sample_data" / "web").glob("*.jsonl.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -71,6 +87,8 @@ def sample_urls() -> set[str]:
                 except ValueError:  # the sample's deliberately broken lines
                     continue
                 urls.add(url.split("?")[0])
+    manifest = json.loads((REPO / "sample_data" / "MANIFEST.json").read_text(encoding="utf-8"))
+    urls.update(page["url"] for page in manifest.get("web_archive", {}).get("pages", []))
     return urls
 
 
@@ -79,22 +97,27 @@ def held_out_pages(src: Path) -> list[tuple[str, Path, str]]:
     used = sample_urls()
     pages = []
     py_root = src / PY_ROOT
-    body = "//div[contains(concat(' ', normalize-space(@class), ' '), ' body ')]"
     for path in sorted(py_root.rglob("*.html")):
         rel = path.relative_to(py_root).as_posix()
-        if NOT_CONTENT.search(rel) or PYDOC_URL + rel in used:
-            continue
-        pages.append((f"python/{rel}", path, body))
-    chapter = "//div[@class='chapter' or @class='preface' or @class='appendix']"
+        if not NOT_CONTENT.search(rel) and PYDOC_URL + rel not in used:
+            pages.append((f"python/{rel}", path, SPHINX_BODY))
     for path in sorted((src / DEBREF_ROOT).glob("*.html")):
         lang = path.name.split(".")[-2]
         if (
-            lang not in ("en", "ja")
-            or path.name.startswith("index.")
-            or DEBREF_URL + path.name in used
+            lang in ("en", "ja")
+            and not path.name.startswith("index.")
+            and (DEBREF_URL + path.name not in used)
         ):
-            continue
-        pages.append((f"debian-reference/{path.name}", path, chapter))
+            pages.append((f"debian-reference/{path.name}", path, DOCBOOK_CHAPTER))
+    # two packages the sample never took: other page layouts (Sphinx's own theme; Publican)
+    sphinx = src / SPHINX_ROOT
+    for path in sorted(sphinx.rglob("*.html")):
+        rel = path.relative_to(sphinx).as_posix()
+        if not NOT_CONTENT.search(rel) and not rel.startswith("_"):
+            pages.append((f"sphinx/{rel}", path, SPHINX_BODY))
+    for path in sorted((src / HANDBOOK_ROOT).glob("*.html")):
+        if not NOT_CONTENT.search(path.name):
+            pages.append((f"debian-handbook/{path.name}", path, PUBLICAN_MAIN))
     return pages
 
 
@@ -122,7 +145,8 @@ def score(reference: Counter, extract: Counter) -> tuple[int, int, int]:
 
 
 def evaluate(pages: list[tuple[str, Path, str]], extractor: str) -> dict:
-    stage = HTMLExtract(extractor=extractor)
+    # no time limit: the figures must not depend on the machine's load
+    stage = HTMLExtract(extractor=extractor, timeout=None)
     drops: dict[str, str] = {}
     stage.on_drop = lambda doc, reason, detail="": drops.__setitem__(doc.id, reason)
     rows = []
@@ -179,8 +203,7 @@ def summarize(extractor: str, rows: list[dict], seconds: float) -> dict:
         "dropped": {r["page"]: r["dropped"] for r in rows if r["dropped"]},
         "ms_per_page": round(1000 * seconds / len(rows), 1),
         "by_site": {
-            site: summarize_site([r for r in rows if r["page"].startswith(site)])
-            for site in ("python", "debian-reference")
+            site: summarize_site([r for r in rows if r["page"].startswith(site)]) for site in SITES
         },
         "rows": rows,
     }
