@@ -9,8 +9,10 @@ paragraphs, since the quality rules count lines and paragraphs) and stores the p
 Two extractors:
 
 - ``resiliparse`` (default): ``extract_plain_text(main_content=True)``, the extraction
-  DCLM-Pool was built with (Li et al. 2024, "DataComp-LM", sec. 3.1 and appendix; it beat
-  Trafilatura on their downstream evaluation, and runs in C++: ~15x less CPU per page here).
+  DCLM-Pool was built with (Li et al. 2024, "DataComp-LM": they compared it with Trafilatura
+  and Common Crawl's WET text, found it on a par with Trafilatura and far better than WET on
+  their downstream evaluation, and took it for its speed); C++, 9-20x less CPU per page than
+  Trafilatura here (benchmarks/bench_web_extract.py).
 - ``trafilatura``: Barbaresi 2021, with ``favor_precision`` (datatrove's default for its
   ``Trafilatura`` extractor): fewer boilerplate lines kept, some content lost.
 
