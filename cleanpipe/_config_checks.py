@@ -23,7 +23,13 @@ from typing import Any, Literal, Union
 import yaml
 
 from cleanpipe.io.fs import display, is_uri, unsupported_scheme
-from cleanpipe.io.readers import READABLE_FORMATS, expand_paths, unsupported_format
+from cleanpipe.io.readers import (
+    READABLE_FORMATS,
+    InputFile,
+    expand_paths,
+    input_format,
+    unsupported_format,
+)
 
 #: what :meth:`Checker.typed` returns for a key that is absent or wrong: the dataclass
 #: field's default then applies (see :func:`given`), so each default is written once.
@@ -263,25 +269,31 @@ def failure(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def check_input_pattern(c: Checker, pattern: str, where: str, base: Path) -> None:
-    """The glob matches something, and only files of formats cleanpipe reads."""
+def check_input_pattern(c: Checker, pattern: str, where: str, base: Path) -> list[InputFile]:
+    """The glob matches something, and only files of formats cleanpipe reads; the files it
+    matches (none when it cannot be listed)."""
     if reason := unsupported_scheme(pattern):
         c.error(where, f"{display(pattern)!r}: {reason}")
-        return
+        return []
     try:
         found = expand_paths(pattern)
     except Exception as err:  # noqa: BLE001 - a store that cannot be listed (offline, bucket)
         c.error(where, f"{display(pattern)!r} cannot be listed: {failure(err)}")
-        return
+        return []
     if not found and is_uri(pattern):
         c.error(where, f"{display(pattern)!r} matches no objects")
-        return
+        return []
     if not found:
         c.error(
             where,
             f"{pattern!r} matches no files (globs are relative to the working directory {base})",
         )
-        return
+        return []
+    _check_formats(c, found, where)
+    return found
+
+
+def _check_formats(c: Checker, found: list[InputFile], where: str) -> None:
     # a file the glob names directly must be readable; a folder is read file by file (a
     # stray binary file there becomes a reject), unless none of its files can be read
     folders: dict[str, list[str]] = {}
@@ -309,6 +321,22 @@ def check_input_pattern(c: Checker, pattern: str, where: str, base: Path) -> Non
         where,
         f"{len(bad)} of the {len(found)} files matched are of formats cleanpipe does not read "
         f"({kinds}; e.g. {bad[0][0]!r}); it reads {READABLE_FORMATS}",
+    )
+
+
+def check_html_first(c: Checker, files: list[InputFile], first: Any, where: str) -> None:
+    """A source reading WARC files must start with a stage whose class says
+    ``extracts_html = True`` (``html_extract``): a WARC document is an HTML page, and HTML
+    must never reach a text filter. WET files hold text and need none. ``first`` is the
+    first stage's class, or None for a source without stages."""
+    warc = next((f for f in files if input_format(f.path) == "warc"), None)
+    if warc is None or getattr(first, "extracts_html", False):
+        return
+    got = f"its first stage is {first.name!r}" if first is not None else "it has no stages"
+    c.error(
+        where,
+        "expected an HTML extraction stage first (html_extract): the source reads WARC files "
+        f"(e.g. {display(warc.path)!r}), whose documents are HTML pages; {got}",
     )
 
 

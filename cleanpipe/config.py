@@ -24,6 +24,7 @@ from cleanpipe._config_checks import (
     MISSING,
     Checker,
     Loader,
+    check_html_first,
     check_input_pattern,
     check_output_path,
     coerce,
@@ -224,11 +225,12 @@ def _parse_source(c: Checker, name: str, raw: Any, path: str, base: Path) -> Sou
     if isinstance(paths_raw, str):
         paths_raw = [paths_raw]
     paths: list[str] = []
+    files = []
     if not paths_raw or not conforms(paths_raw, list[str]):
         c.error(f"{path}.paths", f"expected a list of globs, got {fmt(data.get('paths'))}")
     else:
         for i, pattern in enumerate(paths_raw):
-            check_input_pattern(c, pattern, f"{path}.paths[{i}]", base)
+            files += check_input_pattern(c, pattern, f"{path}.paths[{i}]", base)
             paths.append(pattern)
     weight = c.typed(data, "weight", path, float, _positive, "a number > 0")
     if "weight" not in data:
@@ -245,6 +247,9 @@ def _parse_source(c: Checker, name: str, raw: Any, path: str, base: Path) -> Sou
             spec = _parse_stage(c, item, f"{path}.stages[{i}]")
             if spec is not None:
                 stages.append(spec)
+        if len(stages) == len(stages_raw):  # a stage that failed to parse is reported already
+            first = STAGE_REGISTRY[stages[0].name] if stages else None
+            check_html_first(c, files, first, f"{path}.stages")
     return SourceConfig(
         name=name,
         paths=tuple(paths),

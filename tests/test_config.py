@@ -259,7 +259,7 @@ def test_a_parameter_written_as_a_stage_is_not_matched_to_a_stage_name(good: dic
 @pytest.mark.parametrize(
     ("name", "what"),
     [
-        ("CC-MAIN-2024-00000.warc.gz", "WARC"),
+        ("IAH-20080430204825-00000-blackbook.arc.gz", "ARC (the web archive format before WARC)"),
         ("data-00000-of-00001.arrow", "Arrow IPC"),
         ("train.csv", "CSV"),
         ("train.tsv", "TSV"),
@@ -271,7 +271,7 @@ def test_input_of_a_format_cleanpipe_does_not_read(
 ) -> None:
     path = tmp_path / "in" / name
     path.parent.mkdir()
-    path.write_bytes(b"WARC/1.0\r\n" if "warc" in name else b"a,b\n1,2\n")
+    path.write_bytes(b"filedesc://IAH" if "arc" in name else b"a,b\n1,2\n")
     good["sources"]["web"]["paths"] = [str(tmp_path / "in" / "*")]
     (problem,) = problems(good)
     assert problem.startswith(
@@ -289,11 +289,11 @@ def test_plain_text_files_and_folders_are_read_not_refused(good: dict, tmp_path:
     parse_config(good)  # a stray .csv inside a folder of text is read (or rejected) as text
     archives = tmp_path / "crawl"
     archives.mkdir()
-    (archives / "a.warc.gz").write_bytes(b"\x1f\x8b")
-    (archives / "b.warc.gz").write_bytes(b"\x1f\x8b")
+    (archives / "a.arc.gz").write_bytes(b"\x1f\x8b")
+    (archives / "b.arc.gz").write_bytes(b"\x1f\x8b")
     good["sources"]["web"]["paths"] = [str(archives)]
     (problem,) = problems(good)
-    assert "is a folder of WARC files, which cleanpipe does not read" in problem
+    assert "is a folder of ARC (the web archive format before WARC" in problem
 
 
 def test_unsupported_uri_scheme_is_one_line_not_a_crash(good: dict) -> None:

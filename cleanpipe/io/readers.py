@@ -1,4 +1,5 @@
-"""Readers: JSONL (plain, .gz, .zst), Parquet, and folders of plain text files.
+"""Readers: JSONL (plain, .gz, .zst), Parquet, folders of plain text files, and web archives
+(WARC, WET: :mod:`cleanpipe.io.warc`).
 
 A ``.json`` file holding one JSON array of objects (not JSON Lines) is read as the array's
 items when it is at most :data:`MAX_JSON_ARRAY_BYTES`; a larger one is one ``json_array``
@@ -7,7 +8,9 @@ reject saying how to convert it. A UTF-8 byte-order mark before the first line i
 Every reader yields :class:`Document` for good records and :class:`BadRecord` for records it
 could not turn into one (broken JSON, invalid UTF-8, missing or non-string text, a document
 over the size limit, a file truncated mid-stream). Nothing is skipped silently: the runner
-writes each ``BadRecord`` to ``rejects/`` with its file, location and reason.
+writes each ``BadRecord`` to ``rejects/`` with its file, location and reason. A web archive
+also holds records that are no documents at all (a crawler's requests, images, redirects):
+each is a :class:`Skipped` with its reason, which the runner counts.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from cleanpipe.io import fs
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 COMPRESSION_SUFFIXES = ("", ".gz", ".zst", ".zstd")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+WET_SUFFIXES = (".warc.wet.gz", ".warc.wet", ".wet.gz", ".wet")
 #: raw bytes kept of a bad record in rejects/, enough to see what went wrong.
 RAW_SNIPPET_BYTES = 2_000
 #: the default cap on one document; Gopher's 100,000-word limit is ~0.6 MB of English.
@@ -39,17 +44,15 @@ MAX_JSON_ARRAY_BYTES = 64_000_000
 _BOM = b"\xef\xbb\xbf"
 #: what cleanpipe reads, for messages.
 READABLE_FORMATS = (
-    "JSON Lines (.jsonl, .json, .ndjson; plain, .gz or .zst), Parquet (.parquet, .pq) and "
+    "JSON Lines (.jsonl, .json, .ndjson; plain, .gz or .zst), Parquet (.parquet, .pq), "
+    "web archives (WARC: .warc, .warc.gz; WET: .warc.wet.gz, .wet, .wet.gz) and "
     "plain text files, or folders of them (one document per file)"
 )
 #: suffixes of formats cleanpipe does not read (longest first), with what they are.
 UNSUPPORTED_SUFFIXES = {
-    ".warc.gz": "WARC",
-    ".warc": "WARC",
-    ".wet.gz": "WET (WARC text)",
-    ".wet": "WET (WARC text)",
-    ".wat.gz": "WAT (WARC metadata)",
-    ".arc.gz": "ARC (web archive)",
+    ".wat.gz": "WAT (WARC metadata; read the WARC or WET files of the crawl)",
+    ".arc.gz": "ARC (the web archive format before WARC)",
+    ".arc": "ARC (the web archive format before WARC)",
     ".arrow": "Arrow IPC",
     ".feather": "Arrow IPC (Feather)",
     ".ipc": "Arrow IPC",
@@ -108,7 +111,15 @@ class ReadOptions:
     max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES
 
 
-Record = Document | BadRecord
+@dataclass(frozen=True)
+class Skipped:
+    """A record that is no document (a crawler's request, an image, a redirect): counted by
+    ``reason`` (``warc:request``, ``warc:not_html`` ...), neither read nor rejected."""
+
+    reason: str
+
+
+Record = Document | BadRecord | Skipped
 # What a compressed stream cut short raises (gzip: EOFError/BadGzipFile, zstd: ZstdError).
 _TRUNCATION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError)
 
@@ -122,8 +133,13 @@ class InputFile:
 
 
 def input_format(path: str) -> str:
-    """``jsonl``, ``parquet`` or ``text`` from a path's name (directories are ``text``)."""
+    """``jsonl``, ``parquet``, ``wet``, ``warc`` or ``text`` from a path's name (directories
+    are ``text``; WET before WARC: ``.warc.wet.gz`` is both)."""
     name = fs.display(path).lower()
+    if name.endswith(WET_SUFFIXES):
+        return "wet"
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
     if any(name.endswith(j + c) for j in JSONL_SUFFIXES for c in COMPRESSION_SUFFIXES):
         return "jsonl"
     if name.endswith(PARQUET_SUFFIXES):
@@ -388,4 +404,8 @@ def read_input(item: InputFile, options: ReadOptions) -> Iterator[Record]:
         return read_jsonl(item.path, options)
     if fmt == "parquet":
         return read_parquet(item.path, options)
+    if fmt in ("warc", "wet"):
+        from cleanpipe.io.warc import read_archive  # it imports this module's record kinds
+
+        return read_archive(item.path, options)
     return read_text_file(item.path, options, item.root)

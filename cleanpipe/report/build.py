@@ -131,8 +131,10 @@ def _source_report(
     failed before the mixture was planned) only what the map step did."""
     mine = [s for s in map_stats if s["source"] == source]
     read: Counter = Counter()
+    skipped: Counter = Counter()  # records that are no documents (web archives)
     for s in mine:
         read.update(s["read"])
+        skipped.update(s.get("skipped", {}))
     stages = _stage_totals(mine)
     staged = Counter()
     for s in mine:
@@ -158,6 +160,8 @@ def _source_report(
             extra.setdefault(stage, Counter()).update(values)
     report: dict[str, Any] = {
         "input_docs": read["records"],
+        "records_read": read["records"] + sum(skipped.values()),
+        "skipped": dict(sorted(skipped.items())),
         "funnel": _funnel(read, stages, staged, removed, dedup_chars),
         "funnel_tokens": "estimated",
         "stages": stages,

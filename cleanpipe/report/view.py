@@ -276,9 +276,27 @@ def repeated_ids_note(name: str, src: Mapping[str, Any]) -> str | None:
     )
 
 
+def skipped_note(name: str, src: Mapping[str, Any]) -> str | None:
+    """What a source's reader skipped as no documents (a web archive's requests, images,
+    redirects ...), by reason; None when it skipped nothing."""
+    skipped = {k: int(num(v)) for k, v in get_map(src, "skipped").items()}
+    if not sum(skipped.values()):
+        return None
+    read = int(num(src.get("records_read", sum(skipped.values()) + num(src.get("input_docs")))))
+    return (
+        f"{name}: {read:,} records read, {sum(skipped.values()):,} of them skipped as no "
+        f"documents ({reasons_text(skipped)}); the funnel starts from the other "
+        f"{read - sum(skipped.values()):,}."
+    )
+
+
 def notes(report: Report) -> list[str]:
-    """Things worth knowing that are not problems (repeated ids, per source)."""
-    return [n for name, src in sources_of(report).items() if (n := repeated_ids_note(name, src))]
+    """Things worth knowing that are not problems (records skipped, repeated ids, per
+    source)."""
+    found = []
+    for name, src in sources_of(report).items():
+        found += [n for n in (skipped_note(name, src), repeated_ids_note(name, src)) if n]
+    return found
 
 
 def epoch_warning(name: str, src: Mapping[str, Any]) -> str | None:

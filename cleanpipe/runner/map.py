@@ -19,7 +19,7 @@ from cleanpipe.document import Document
 from cleanpipe.errors import RunError
 from cleanpipe.io import fs
 from cleanpipe.io.layout import Layout
-from cleanpipe.io.readers import BadRecord, ReadOptions, read_input
+from cleanpipe.io.readers import BadRecord, ReadOptions, Skipped, read_input
 from cleanpipe.io.rejects import RejectsWriter
 from cleanpipe.io.writers import (
     STAGED_SCHEMA,
@@ -73,6 +73,8 @@ class _MapState:
         task, config = job.task, job.config
         self.rejects = RejectsWriter(layout.rejects(task.source, task.part), task.source)
         self.read: Counter = Counter()
+        #: records that are no documents (a crawler's requests, images ...), by reason
+        self.skipped: Counter = Counter()
         self.kept: Counter = Counter()
         self.collector = SignalCollector()
         self.origins = Origins()
@@ -89,12 +91,16 @@ class _MapState:
 
 
 def _documents(task: MapTask, source: SourceConfig, state: _MapState) -> Iterator[Document]:
-    """Documents of the task's files; bad records go to rejects and are counted."""
+    """Documents of the task's files; bad records go to rejects and are counted, records
+    that are no documents (:class:`Skipped`) are only counted."""
     options = ReadOptions(source.name, source.text_field, source.id_field, source.max_doc_bytes)
     for item in task.files:
         name = fs.display(item.path)
         state.rejects.current_file = name
         for position, record in enumerate(read_input(item, options)):
+            if isinstance(record, Skipped):
+                state.skipped[record.reason] += 1
+                continue
             state.read["records"] += 1
             if isinstance(record, BadRecord):
                 reason = f"read:{record.reason}"
@@ -163,6 +169,7 @@ def run_map_task(job: MapJob) -> dict[str, Any]:
         "fingerprint": job.fingerprint,  # the driver's, so its resume check matches
         "files": [fs.display(f.path) for f in task.files],
         "read": dict(sorted(state.read.items())),
+        "skipped": dict(sorted(state.skipped.items())),
         "stages": [stage.stats.to_dict() for stage in stages],
         "stage_extra": {s.name: s.report_extra() for s in stages if s.report_extra()},
         "kept": dict(state.kept),

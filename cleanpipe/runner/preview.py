@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanpipe.config import Config
+from cleanpipe.document import Document
 from cleanpipe.hashing import fingerprint
 from cleanpipe.io import fs
 from cleanpipe.io.layout import Layout
-from cleanpipe.io.readers import BadRecord, ReadOptions, read_input
+from cleanpipe.io.readers import ReadOptions, read_input
 from cleanpipe.mixture import MixturePlan, plan_mixture
 from cleanpipe.runner.barrier import dedup_inputs, row_hash, surviving_hashes
 from cleanpipe.runner.tasks import map_fingerprint, map_tasks, read_marker
@@ -61,7 +62,7 @@ def preview_plan(config: Config) -> PlanPreview:
         for item in task.files:
             name = fs.display(item.path)
             records = enumerate(read_input(item, options))
-            docs = [(pos, r) for pos, r in records if not isinstance(r, BadRecord)]
+            docs = [(pos, r) for pos, r in records if isinstance(r, Document)]
             keys = [f"{name}:{pos}" for pos, _ in docs]
             counts = estimator.count(keys, [d.text for _, d in docs])
             hashes_l[task.source].extend(

@@ -20,10 +20,12 @@ from cleanpipe.stages.base import (
 from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.decontaminate import Decontaminate
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
+from cleanpipe.stages.html_extract import HTMLExtract
 from cleanpipe.stages.langid import LanguageID
 from cleanpipe.stages.normalize import Normalize
 from cleanpipe.stages.pii import PIIScrubber
 from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
+from cleanpipe.stages.url_filter import URLFilter
 
 __all__ = [
     "STAGE_REGISTRY",
@@ -35,6 +37,7 @@ __all__ = [
     "FineWebQuality",
     "GopherQuality",
     "GopherRepetition",
+    "HTMLExtract",
     "LanguageID",
     "MinHashDedup",
     "Normalize",
@@ -43,6 +46,7 @@ __all__ = [
     "StageLoadError",
     "StageStats",
     "Transform",
+    "URLFilter",
     "load_entry_points",
     "register",
     "stage_class",

@@ -154,6 +154,8 @@ class Stage:
     batch_size: ClassVar[int] = 256
     #: a global stage (dedup) sees all sources at once and is configured outside ``stages:``.
     is_global: ClassVar[bool] = False
+    #: the stage turns HTML into text (``html_extract``): a WARC source must start with one.
+    extracts_html: ClassVar[bool] = False
 
     def __init__(self, *, annotate_only: bool = False) -> None:
         self.annotate_only = annotate_only

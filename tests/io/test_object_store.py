@@ -26,7 +26,7 @@ from cleanpipe import runner  # noqa: E402
 from cleanpipe.config import ConfigError, load_config  # noqa: E402
 from cleanpipe.io import fs  # noqa: E402
 from cleanpipe.io.layout import shard_name  # noqa: E402
-from cleanpipe.io.readers import InputFile, expand_paths  # noqa: E402
+from cleanpipe.io.readers import InputFile, ReadOptions, expand_paths, read_input  # noqa: E402
 from cleanpipe.report import load_report  # noqa: E402
 from cleanpipe.runner import driver  # noqa: E402
 from cleanpipe.runner.folder import prepare_output_folder  # noqa: E402
@@ -332,3 +332,16 @@ def test_interrupted_run_resumes_to_identical_shards(
     assert not [k for k in keys(s3, "out/run2/") if ".tmp-" in k]
     prepare_output_folder(out, force=True)  # what --force does first
     assert keys(s3, "out/run2/") == []
+
+
+def test_a_warc_archive_reads_from_the_store_as_from_disk(s3: pafs.S3FileSystem) -> None:
+    local = REPO / "sample_data/web-archive/crawl-000.warc.gz"
+    put(s3, "crawl/crawl-000.warc.gz", local.read_bytes())
+    options = ReadOptions("web")
+    remote = list(read_input(InputFile(f"s3://{BUCKET}/crawl/crawl-000.warc.gz"), options))
+    here = list(read_input(InputFile(str(local)), options))
+    assert [type(r).__name__ for r in remote] == [type(r).__name__ for r in here]
+    pairs = [(a, b) for a, b in zip(remote, here, strict=True) if hasattr(a, "text")]
+    assert pairs and all(a.text == b.text and a.meta == b.meta for a, b in pairs)
+    # the truncated last record is found at the same offset through the stream
+    assert remote[-1].location == here[-1].location and remote[-1].reason == "truncated_record"

@@ -206,13 +206,20 @@ def test_unsupported_formats_are_named_but_text_files_are_not() -> None:
     from cleanpipe.io.readers import unsupported_format
 
     for name, what in [
-        ("CC-MAIN-20240101-00000.warc.gz", "WARC"),
+        (
+            "IAH-20080430204825-00000-blackbook.arc.gz",
+            "ARC (the web archive format before WARC)",
+        ),
+        (
+            "CC-MAIN-20240101-00000.warc.wat.gz",
+            "WAT (WARC metadata; read the WARC or WET files of the crawl)",
+        ),
         ("data-00000-of-00001.arrow", "Arrow IPC"),
         ("train.csv", "CSV"),
         ("train.tsv", "TSV"),
         ("book.txt.bz2", "bzip2-compressed"),
         ("dump.tar.gz", "a tar archive"),
-        ("s3://bucket/crawl/x.warc.gz", "WARC"),
+        ("s3://bucket/crawl/x.arc", "ARC (the web archive format before WARC)"),
     ]:
         assert unsupported_format(name) == what, name
     for name in [
@@ -225,6 +232,9 @@ def test_unsupported_formats_are_named_but_text_files_are_not() -> None:
         "b.json",
         "c.jsonl.zst",
         "d.parquet",
+        "CC-MAIN-20240101-00000.warc.gz",
+        "s3://commoncrawl/crawl/x.warc.wet.gz",
+        "x.warc",
         "folder/",
         ".gz",
     ]:

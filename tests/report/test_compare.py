@@ -41,11 +41,11 @@ def test_compare_shows_signed_differences(report: dict) -> None:
 
 def test_compare_stays_readable_at_80_columns(report: dict) -> None:
     old, new = copy.deepcopy(report), copy.deepcopy(report)
-    web = new["sources"]["web"]
-    web["kept_docs"] = 1000
-    web["dropped"]["gopher_repetition:dup_line_chars"] = 1_234_567
-    web["output_tokens"] = 12_345_678
-    web["epochs"] = 4.6
+    c4 = new["sources"]["c4"]  # the pre-extracted web text: it drops 6 for dup_line_chars
+    c4["kept_docs"] = 1000
+    c4["dropped"]["gopher_repetition:dup_line_chars"] = 1_234_567
+    c4["output_tokens"] = 12_345_678
+    c4["epochs"] = 4.6
     new["run"]["config_fingerprint"] = "f" * 64
     console = Console(record=True, width=80)
     labels = {"old_label": "out/llama-before-the-tokenizer-change", "new_label": "out/llama"}
@@ -56,17 +56,17 @@ def test_compare_stays_readable_at_80_columns(report: dict) -> None:
     # numbers, reasons and run labels whole, never cut or folded
     for whole in ("1,234,567", "+1,234,561", "12,345,678", "gopher_repetition:dup_line_chars"):
         assert whole in words, whole
-    assert f"{report['sources']['web']['output_tokens']:,}" in words
+    assert f"{report['sources']['c4']['output_tokens']:,}" in words
     assert "…" not in text
     assert "out/llama-before-the-tokenizer-change" in " ".join(text.split())
     lines = text.splitlines()
     at = next(i for i, line in enumerate(lines) if "kept docs" in line)
-    old_kept = f"{report['sources']['web']['kept_docs']:,}"
+    old_kept = f"{report['sources']['c4']['kept_docs']:,}"
     change = "+192" if old_kept == "808" else None
     cells = re.split(r"\s{2,}", lines[at].strip())
     assert cells[:3] == ["kept docs", old_kept, "1,000"]
     delta = format_delta(
-        next(c for c in compare_reports(old, new) if c.source == "web" and c.metric == "kept docs")
+        next(c for c in compare_reports(old, new) if c.source == "c4" and c.metric == "kept docs")
     )
     # the relative change goes on the next line when the row does not fit
     assert " ".join([cells[3], lines[at + 1].strip()]) == delta or cells[3] == delta

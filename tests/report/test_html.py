@@ -18,7 +18,7 @@ from cleanpipe.report.markdown import render_markdown
 from cleanpipe.report.svg import distinct_colors
 from cleanpipe.report.view import FUNNEL_HEAD
 
-SOURCES = ["books", "code", "news", "papers", "web"]
+SOURCES = ["books", "c4", "code", "news", "papers", "web"]
 
 
 class _Page(HTMLParser):
@@ -81,14 +81,14 @@ def test_html_funnel_tables_match_report_json(report: dict) -> None:
         docs = [src["input_docs"]] + [f["docs"] for f in src["funnel"]]
         assert [r[0] for r in rows] == steps
         assert [int(r[1].replace(",", "")) for r in rows] == docs
-    web = {r[0]: r for r in page.cards["web"]}
+    c4 = {r[0]: r for r in page.cards["c4"]}
     # sample_data/README.md: two broken JSON lines and one record without text; the row
     # names the stage, so its reasons are shown by rule
     reasons = FUNNEL_HEAD.index("dropped by reason")
-    assert "malformed_json 2" in web["read"][reasons]
-    assert "missing_text 1" in web["read"][reasons]
-    read, langid = report["sources"]["web"]["funnel"][:3:2]
-    assert web["langid"][2] == f"−{read['docs'] - langid['docs']:,}"
+    assert "malformed_json 2" in c4["read"][reasons]
+    assert "missing_text 1" in c4["read"][reasons]
+    read, langid = report["sources"]["c4"]["funnel"][:3:2]
+    assert c4["langid"][2] == f"−{read['docs'] - langid['docs']:,}"
 
 
 def test_html_loads_nothing_from_outside(report: dict) -> None:

@@ -28,7 +28,8 @@ def test_the_funnel_shows_chars_and_tokens_or_dashes(
     sized_report: dict, unsized_report: dict
 ) -> None:
     sized = sized_report
-    c4 = next(s for s in sized["sources"]["web"]["funnel"] if s["step"] == "c4_quality")
+    # the first c4_quality row is the c4 source's (sources in name order)
+    c4 = next(s for s in sized["sources"]["c4"]["funnel"] if s["step"] == "c4_quality")
     text = terminal(sized, width=140)
     line = next(line for line in text.splitlines() if "c4_quality" in line)
     assert f"{c4['chars']:,}" in line and f"{c4['tokens']:,}" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -13,9 +14,10 @@ import pytest
 
 from cleanpipe.config import load_config
 from cleanpipe.executors.local import LocalExecutor
+from cleanpipe.io.readers import InputFile, ReadOptions, Skipped, read_input
 from cleanpipe.runner import RunError, output_lock, run
 
-SOURCES = ["books", "code", "news", "papers", "web"]
+SOURCES = ["books", "c4", "code", "news", "papers", "web"]
 
 
 def shard_digests(out: Path) -> dict[str, str]:
@@ -54,13 +56,24 @@ def test_report_accounts_for_every_input_document(llama_run: tuple) -> None:
     _, result, out = llama_run
     report = json.loads((out / "report.json").read_text())
     assert report["accounting_ok"] is True
-    web = report["sources"]["web"]
+    c4 = report["sources"]["c4"]
     # sample_data/README.md: three broken lines in web/crawl-001.jsonl.gz
-    assert web["input_docs"] == 1743
-    assert web["dropped"]["read:malformed_json"] == 2
-    assert web["dropped"]["read:missing_text"] == 1
+    assert c4["input_docs"] == 1743
+    assert c4["dropped"]["read:malformed_json"] == 2
+    assert c4["dropped"]["read:missing_text"] == 1
     # ~10% of web pages are not English (sample_data/MANIFEST.json)
-    assert web["dropped"]["langid:language"] >= 150
+    assert c4["dropped"]["langid:language"] >= 150
+    web = report["sources"]["web"]  # the WARC archive (sample_data/README.md, web-archive)
+    archive = Path(__file__).resolve().parents[2] / "sample_data/web-archive/crawl-000.warc.gz"
+    records = list(read_input(InputFile(str(archive)), ReadOptions("web")))
+    assert web["skipped"] == Counter(r.reason for r in records if isinstance(r, Skipped))
+    assert set(web["skipped"]) >= {"warc:request", "warc:not_html", "warc:http_status"}
+    assert web["input_docs"] == sum(not isinstance(r, Skipped) for r in records)
+    assert web["records_read"] == web["input_docs"] + sum(web["skipped"].values())
+    assert web["dropped"]["read:truncated_record"] == 1
+    assert [st["step"] for st in web["funnel"][:3]] == ["read", "html_extract", "normalize"]
+    # the pages in Japanese, Chinese, Korean and Russian are dropped by langid, not garbled
+    assert web["dropped"]["langid:language"] >= 11
     for name in SOURCES:
         src = report["sources"][name]
         acc = src["accounting"]
@@ -82,10 +95,14 @@ def test_rejects_have_file_line_and_reason(llama_run: tuple) -> None:
     _, _, out = llama_run
     rejects = pq.read_table(out / "rejects").to_pylist()
     broken = [r for r in rejects if r["reason"].startswith("read:")]
+    manifest = Path(__file__).resolve().parents[2] / "sample_data" / "MANIFEST.json"
+    truncated = json.loads(manifest.read_text())["web_archive"]["truncated_last_record"]
     assert {(Path(r["file"]).name, r["location"], r["reason"]) for r in broken} == {
         ("crawl-001.jsonl.gz", "line 98", "read:malformed_json"),
         ("crawl-001.jsonl.gz", "line 311", "read:missing_text"),
         ("crawl-001.jsonl.gz", "line 524", "read:malformed_json"),
+        # the archive's last record, cut off mid-way (sample_data/MANIFEST.json)
+        ("crawl-000.warc.gz", f"offset {truncated['offset']}", "read:truncated_record"),
     }
     lang_drops = [r for r in rejects if r["reason"] == "langid:language"]
     assert lang_drops and all(r["text"] for r in lang_drops)
