@@ -1,5 +1,5 @@
 """The Decontamination section of a real run's report: configs/mixtures/llama.yaml runs the
-decontaminate stage on web, books and news against sample_data/evals/sample_qa.jsonl, whose
+decontaminate stage on web, c4, books and news against sample_data/evals/sample_qa.jsonl, whose
 items were taken from those sources (sample_data/README.md says where from)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from cleanpipe.report.markdown import render_markdown
 CAUGHT = {
     "books": [f"austen-0{i}" for i in range(1, 7)],
     "news": ["reuters-01", "reuters-02"],
-    "web": ["pydocs-01", "pydocs-02", "pydocs-03"],
+    "c4": ["pydocs-01", "pydocs-02", "pydocs-03"],  # the JSONL pages the items quote
 }
 CONTROL = ["control-01", "control-02", "control-03"]  # written for the file: in no document
 
