@@ -20,6 +20,7 @@ STAGES = [
     "GopherQuality",
     "GopherRepetition",
     "LanguageID",
+    "LatexClean",
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",

@@ -20,6 +20,7 @@ from cleanpipe.stages.base import (
 from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.langid import LanguageID
+from cleanpipe.stages.latex_clean import LatexClean
 from cleanpipe.stages.normalize import Normalize
 from cleanpipe.stages.pii import PIIScrubber
 from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
@@ -34,6 +35,7 @@ __all__ = [
     "GopherQuality",
     "GopherRepetition",
     "LanguageID",
+    "LatexClean",
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",
