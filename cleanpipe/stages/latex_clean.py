@@ -39,7 +39,6 @@ SECTION = re.compile(
 _BEGIN_DOCUMENT = "\\begin{document}"
 _END_DOCUMENT = "\\end{document}"
 _TITLE = re.compile(r"\\title[ \t]*(?:\[[^\]\n]*\])?[ \t\n]*(?=\{)")
-_ABSTRACT_ENV = re.compile(r"\\begin\{abstract\}(?P<body>.*?)\\end\{abstract\}", re.DOTALL)
 _ABSTRACT_COMMAND = re.compile(r"\\[aA]bstract[ \t\n]*(?=\{)")  # \abstract{}, JSS's \Abstract{}
 #: the bibliography in all its spellings: environments, BibTeX and biblatex commands.
 _BIBLIOGRAPHY = re.compile(
@@ -49,6 +48,7 @@ _BIBLIOGRAPHY = re.compile(
     r"|^[ \t]*\\bibitem\b[^\n]*\n?",
     re.MULTILINE,
 )
+_BIBLIOGRAPHY_ARGUMENT_CHARS = 2_000
 #: commands that only load packages or lay out the front matter: no text of the paper in
 #: them (a fragment or a paper without sections still has them).
 _FRONT_MATTER = re.compile(
@@ -199,16 +199,27 @@ class LatexClean(Transform):
 
 def _inline(text: str, macros: list[Definition]) -> tuple[str, int]:
     """Replace each use of an argument-free macro by its (expanded) value; a ``{}`` right
-    after the name (``\\R{} is``, written to keep the space) goes with it."""
+    after the name (``\\R{} is``, written to keep the space) goes with it. One pass over the
+    control words of the text, whatever the number of macros."""
     values = _macro_values(macros)
     if not values:
         return text, 0
-    pattern = re.compile(
-        r"\\(" + "|".join(sorted(map(re.escape, values))) + r")(?![a-zA-Z])(?:\{\})?"
-    )
-    return pattern.subn(lambda m: _replacement(values[m[1]], m[0]), text)
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        value = values.get(match["name"]) if match["name"] else None
+        if value is None:
+            return match[0]
+        count += 1
+        return _replacement(value, match[0])
+
+    return _CONTROL_WORD.sub(replace, text), count
 
 
+#: a control word and a ``{}`` after it; ``\\`` first, so ``\\Rest`` (a line break, then
+#: "Rest") is no use of ``\Rest``.
+_CONTROL_WORD = re.compile(r"\\\\|\\(?P<name>[a-zA-Z]+)(?:\{\})?")
 _ENDS_IN_CONTROL_WORD = re.compile(r"\\[a-zA-Z]+$")
 
 
@@ -236,9 +247,11 @@ def _title_and_abstract(text: str, keep_from: int, body_start: int) -> str:
 def _abstract(text: str, keep_from: int) -> str:
     """The abstract's text if it lies before ``keep_from``: an ``abstract`` environment,
     or an ``\\abstract{...}``/``\\Abstract{...}`` command (JSS puts it in the preamble)."""
-    env = _ABSTRACT_ENV.search(text, 0, keep_from)
-    if env is not None:
-        return env["body"].strip()
+    begin = text.find("\\begin{abstract}", 0, keep_from)
+    if begin >= 0:
+        end = text.find("\\end{abstract}", begin, keep_from)
+        if end >= 0:
+            return text[begin + len("\\begin{abstract}") : end].strip()
     command = _ABSTRACT_COMMAND.search(text, 0, keep_from)
     if command is not None and (end := group_end(text, command.end())) is not None:
         return text[command.end() + 1 : end - 1].strip()
@@ -253,8 +266,8 @@ def _remove_bibliography(body: str, cut: _Cut) -> str:
         if match["env"]:
             closing = body.find(f"\\end{{{match['env']}}}", end)
             end = len(body) if closing < 0 else closing + len(match["env"]) + 6
-        elif body.startswith("{", end):
-            end = group_end(body, end) or end
+        elif body.startswith("{", end):  # a file name or a style: short
+            end = group_end(body, end, limit=_BIBLIOGRAPHY_ARGUMENT_CHARS) or end
         spans.append((start, end))
         pos = end
     before = len(body)
@@ -294,13 +307,23 @@ def _macro_values(macros: list[Definition]) -> dict[str, str]:
         values[d.name] = d.value
     if not values:
         return values
-    use = re.compile(r"\\(" + "|".join(sorted(map(re.escape, values))) + r")(?![a-zA-Z])")
+
+    def uses(value: str) -> list[str]:
+        return [m["name"] for m in _CONTROL_WORD.finditer(value) if m["name"] in values]
+
     for _ in range(8):  # macros of macros, a few levels deep
         changed = False
         for name, value in list(values.items()):
-            if use.search(value) is None:
+            if not uses(value):
                 continue
-            expanded = use.sub(lambda m, own=name: m[0] if m[1] == own else values[m[1]], value)
+            expanded = _CONTROL_WORD.sub(
+                lambda m, own=name: (
+                    _replacement(values[m["name"]], m[0])
+                    if m["name"] in values and m["name"] != own
+                    else m[0]
+                ),
+                value,
+            )
             if expanded != value:
                 values[name] = expanded
                 changed = True
@@ -309,5 +332,5 @@ def _macro_values(macros: list[Definition]) -> dict[str, str]:
     return {
         name: value
         for name, value in values.items()
-        if len(value) <= MAX_MACRO_CHARS and use.search(value) is None
+        if len(value) <= MAX_MACRO_CHARS and not uses(value)
     }

@@ -260,6 +260,20 @@ def group_end(text: str, open_pos: int, limit: int = MAX_GROUP_CHARS) -> int | N
     return None
 
 
+def brace_pairs(text: str) -> dict[int, int]:
+    """Position of every ``{`` that closes -> the position just after its ``}``, in one
+    pass (a definition's value is then found in constant time, however many there are)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _BRACE.finditer(text):
+        brace = match[0]
+        if brace == "{":
+            stack.append(match.start())
+        elif brace == "}" and stack:
+            pairs[stack.pop()] = match.end()
+    return pairs
+
+
 #: ``\newcommand{\foo}``, ``\renewcommand*\foo``, ``\providecommand``, ``\def\foo``
 #: (and ``\gdef``/``\edef``/``\xdef``); what follows the name decides if it has arguments.
 _DEFINITION = re.compile(
@@ -286,8 +300,11 @@ def definitions(text: str) -> list[Definition]:
     ``text``, in order. Argument-free ones (no ``[n]`` with n > 0, no ``#1`` parameter)
     carry their value; a definition whose braces do not close is skipped."""
     found: list[Definition] = []
+    pairs: dict[int, int] | None = None  # brace pairs, computed once if a definition is found
     pos = 0
     while match := _DEFINITION.search(text, pos):
+        if pairs is None:
+            pairs = brace_pairs(text)
         pos = match.end()
         name = match["braced"] or match["bare"] or match["defined"]
         after = match.end()
@@ -306,7 +323,7 @@ def definitions(text: str) -> list[Definition]:
             if brace < 0:
                 continue
             takes_arguments = True
-        end = group_end(text, brace)
+        end = pairs.get(brace)
         if end is None:
             continue
         value = None if takes_arguments else text[brace + 1 : end - 1]
