@@ -42,20 +42,18 @@ _TITLE = re.compile(r"\\title[ \t]*(?:\[[^\]\n]*\])?[ \t\n]*(?=\{)")
 _ABSTRACT_COMMAND = re.compile(r"\\[aA]bstract[ \t\n]*(?=\{)")  # \abstract{}, JSS's \Abstract{}
 #: the bibliography in all its spellings: environments, BibTeX and biblatex commands.
 _BIBLIOGRAPHY = re.compile(
-    r"\\begin\{(?P<env>thebibliography|references)\}"
-    r"|\\(?:bibliography|bibliographystyle|addbibresource|nobibliography)[ \t]*(?=\{)"
-    r"|\\printbibliography(?:[ \t]*\[[^\]\n]*\])?"
-    r"|^[ \t]*\\bibitem\b[^\n]*\n?",
-    re.MULTILINE,
+    r"(?=\\)\\(?:begin\{(?P<env>thebibliography|references)\}"
+    r"|(?:bibliography|bibliographystyle|addbibresource|nobibliography)[ \t]*(?=\{)"
+    r"|printbibliography(?:[ \t]*\[[^\]\n]*\])?"
+    r"|(?P<bibitem>bibitem\b[^\n]*\n?))"
 )
 _BIBLIOGRAPHY_ARGUMENT_CHARS = 2_000
 #: commands that only load packages or lay out the front matter: no text of the paper in
 #: them (a fragment or a paper without sections still has them).
 _FRONT_MATTER = re.compile(
-    r"^[ \t]*\\(?:maketitle|tableofcontents|listoffigures|listoftables)\b[ \t]*\n?"
-    r"|^[ \t]*\\(?:documentclass|usepackage|RequirePackage|PassOptionsToPackage)\b[^\n]*\n?"
-    r"|^[ \t]*\\SweaveOpts[ \t]*\{[^{}\n]*\}[ \t]*\n?",
-    re.MULTILINE,
+    r"(?=\\)\\(?:(?:maketitle|tableofcontents|listoffigures|listoftables)\b[ \t]*\n?"
+    r"|(?:documentclass|usepackage|RequirePackage|PassOptionsToPackage)\b[^\n]*\n?"
+    r"|SweaveOpts[ \t]*\{[^{}\n]*\}[ \t]*\n?)"
 )
 _APPENDIX = re.compile(r"\\appendix(?![a-zA-Z])|\\begin\{appendix\}")
 #: macros never inlined: replacing the commands the structure is read from (a class that
@@ -199,28 +197,20 @@ class LatexClean(Transform):
 
 def _inline(text: str, macros: list[Definition]) -> tuple[str, int]:
     """Replace each use of an argument-free macro by its (expanded) value; a ``{}`` right
-    after the name (``\\R{} is``, written to keep the space) goes with it. One pass over the
-    control words of the text, whatever the number of macros."""
+    after the name (``\\R{} is``, written to keep the space) goes with it."""
     values = _macro_values(macros)
-    if not values:
+    used = sorted(name for name in values if "\\" + name in text)
+    if not used:
         return text, 0
-    count = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        value = values.get(match["name"]) if match["name"] else None
-        if value is None:
-            return match[0]
-        count += 1
-        return _replacement(value, match[0])
-
-    return _CONTROL_WORD.sub(replace, text), count
+    # the names themselves, after a backslash that is not the second of a "\\\\"
+    pattern = re.compile(r"(?<!\\)\\(" + "|".join(used) + r")(?![a-zA-Z])(?:\{\})?")
+    return pattern.subn(lambda m: _replacement(values[m[1]], m[0]), text)
 
 
-#: a control word and a ``{}`` after it; ``\\`` first, so ``\\Rest`` (a line break, then
-#: "Rest") is no use of ``\Rest``.
-_CONTROL_WORD = re.compile(r"\\\\|\\(?P<name>[a-zA-Z]+)(?:\{\})?")
 _ENDS_IN_CONTROL_WORD = re.compile(r"\\[a-zA-Z]+$")
+#: a control word and a ``{}`` after it; ``\\\\`` first, so ``\\\\Rest`` (a line break,
+#: then "Rest") is no use of ``\\Rest``.
+_CONTROL_WORD = re.compile(r"\\\\|\\(?P<name>[a-zA-Z]+)(?:\{\})?")
 
 
 def _replacement(value: str, use: str) -> str:

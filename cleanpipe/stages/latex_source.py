@@ -42,25 +42,33 @@ _IF_WITHOUT_FI = frozenset(
 _PLACEHOLDER = re.compile("\x00([0-9]+)\x00")
 
 _verbatim_names = "|".join(re.escape(name) for name in VERBATIM_ENVIRONMENTS)
+#: what the scan stops at. Every alternative starts with a backslash or "%", and the
+#: lookahead says so first: the regex engine then skips plain text quickly (7x faster on
+#: the sample's papers than the same alternatives without it).
 _SCAN = re.compile(
-    r"(?P<escape>\\[\\%])"  # \\ and \% are text: the % after them starts no comment
-    r"|(?P<comment>%[^\n]*)"
-    rf"|\\begin\{{(?P<verbatim>{_verbatim_names})\}}"
-    r"|\\(?:verb|Verb|lstinline)\*?(?P<delim>[^a-zA-Z\s\[{])"
-    r"|(?P<url>\\(?:url|href|path)[ \t]*\{[^{}\n]*\})"  # % in a URL is literal
-    r"|(?P<comment_env>\\begin\{comment\})"
-    r"|(?P<iffalse>\\iffalse(?![a-zA-Z]))"
-    r"|(?P<fi>\\fi(?![a-zA-Z]))"
-    r"|(?P<chunk>^[ \t]*<<[^\n]*>>=[^\n]*$)",
-    re.MULTILINE,
+    r"(?=[\\%])(?:"
+    r"\\(?:(?P<escape>[\\%])"  # \\ and \% are text: the % after them starts no comment
+    rf"|begin\{{(?:(?P<verbatim>{_verbatim_names})|(?P<comment_env>comment))\}}"
+    r"|(?:verb|Verb|lstinline)\*?(?P<delim>[^a-zA-Z\s\[{])"
+    r"|(?P<url>(?:url|href|path)[ \t]*\{[^{}\n]*\})"  # % in a URL is literal
+    r"|(?P<iffalse>iffalse(?![a-zA-Z]))"
+    r"|(?P<fi>fi(?![a-zA-Z])))"
+    r"|(?P<comment>%[^\n]*))"
 )
+#: a Sweave/knitr chunk header: alone on its line, so found by its own pass, after a
+#: newline (a literal the engine searches fast; the text's first line is matched apart).
+_HEADER_LINE = r"[ \t]*<<[^\n]*>>=[^\n]*"
+_CHUNK_HEADER = re.compile(r"\n(?P<header>" + _HEADER_LINE + ")")
+_CHUNK_HEADER_AT_START = re.compile(_HEADER_LINE)
 #: inside an \iffalse block: what can open, branch or close a conditional (and comments,
 #: which may hide a \fi).
 _CONDITIONAL = re.compile(
     r"\\[\\%]|%[^\n]*|\\newif\\if[a-zA-Z]*|\\(?P<word>if[a-zA-Z]*|else|fi)(?![a-zA-Z])"
 )
 #: Sweave ends a chunk with a line starting ``@``; knitr also lets the next chunk's header end it.
-_CHUNK_END = re.compile(r"^[ \t]*@[ \t]*(?:%[^\n]*)?$|^[ \t]*<<[^\n]*>>=[^\n]*$", re.MULTILINE)
+_CHUNK_END = re.compile(
+    r"\n[ \t]*(?P<at>@)[ \t]*(?:%[^\n]*)?(?=\n|\Z)|\n(?P<next>" + _HEADER_LINE + ")"
+)
 _ECHO_FALSE = re.compile(r"\becho\s*=\s*(?:FALSE|F)\b")
 
 #: how far a ``\verb`` argument is looked for (it cannot span lines).
@@ -105,54 +113,77 @@ def strip_source(text: str, *, code_chunks: str = "keep") -> Source:
     environment that is never closed is left in place and named in ``unclosed``."""
     src = Source("")
     out: list[str] = []
-    last = 0
+    last = pos = 0
     skip_fi: set[int] = set()  # \fi of an \iffalse ... \else whose else-branch is kept
-    pos = 0
-    while match := _SCAN.search(text, pos):
-        start, end = match.span()
-        kind = match.lastgroup
-        if kind == "escape" or kind == "url":
-            pos = end
+    headers = _chunk_headers(text) if "<<" in text else []
+    header_index = 0
+    match = _SCAN.search(text)
+    while True:
+        if match is not None and match.start() < pos:
+            match = _SCAN.search(text, pos)
+        while header_index < len(headers) and headers[header_index][0] < pos:
+            header_index += 1  # inside a span already passed (a verbatim, an \iffalse)
+        header = headers[header_index] if header_index < len(headers) else None
+        if header is not None and (match is None or header[0] < match.start()):
+            stop, keep = _chunk_end(text, header, code_chunks, src)
+            out.append(text[last : header[0]])
+            if keep:
+                out.append(src.protect(text[header[0] : stop]))
+            last = pos = stop
             continue
-        if kind == "fi":
-            if start in skip_fi:
-                out.append(text[last:start])
-                last = end
-            pos = end
-            continue
-        if kind == "comment":
-            last = _drop_comment(text, out, last, start, end, src)
-            pos = last
-            continue
-        if kind == "iffalse":
-            # once one \iffalse is found unclosed, later ones are not searched again: each
-            # search would run to the end of the text (quadratic on a pathological input)
-            branch = None if "iffalse" in src.unclosed else _conditional_end(text, end)
-            if branch is None:
-                src.unclosed.add("iffalse")
-                pos = end
-                continue
-            keep_from, fi_start, fi_end = branch
-            out.append(text[last:start])
-            if keep_from is None:  # no \else: the whole block goes
-                src.removed["conditionals"] += fi_end - start
-                last = pos = fi_end
-            else:  # \iffalse A \else B \fi: B stays, its \fi goes
-                src.removed["conditionals"] += keep_from - start + fi_end - fi_start
-                skip_fi.add(fi_start)
-                last = pos = keep_from
-            continue
-        protected_end, keep = _protected_end(text, match, code_chunks, src)
-        if protected_end is None:
-            pos = end
-            continue
-        out.append(text[last:start])
-        if keep:
-            out.append(src.protect(text[start:protected_end]))
-        last = pos = protected_end
+        if match is None:
+            break
+        last, pos = _step(text, match, out, last, src, skip_fi, code_chunks)
     out.append(text[last:])
     src.text = "".join(out)
     return src
+
+
+def _step(
+    text: str,
+    match: re.Match[str],
+    out: list[str],
+    last: int,
+    src: Source,
+    skip_fi: set[int],
+    code_chunks: str,
+) -> tuple[int, int]:
+    """Act on one thing the scan found; return (text copied up to, where to scan on)."""
+    start, end = match.span()
+    kind = match.lastgroup
+    if kind == "escape" or kind == "url":
+        return last, end
+    if kind == "fi":
+        if start in skip_fi:
+            out.append(text[last:start])
+            return end, end
+        return last, end
+    if kind == "comment":
+        last = _drop_comment(text, out, last, start, end, src)
+        return last, last
+    if kind == "iffalse":
+        # once one \iffalse is found unclosed, later ones are not searched again: each
+        # search would run to the end of the text (quadratic on a pathological input)
+        branch = None if "iffalse" in src.unclosed else _conditional_end(text, end)
+        if branch is None:
+            src.unclosed.add("iffalse")
+            return last, end
+        keep_from, fi_start, fi_end = branch
+        out.append(text[last:start])
+        if keep_from is None:  # no \else: the whole block goes
+            src.removed["conditionals"] += fi_end - start
+            return fi_end, fi_end
+        # \iffalse A \else B \fi: B stays, its \fi goes
+        src.removed["conditionals"] += keep_from - start + fi_end - fi_start
+        skip_fi.add(fi_start)
+        return keep_from, keep_from
+    protected_end, keep = _protected_end(text, match, src)
+    if protected_end is None:
+        return last, end
+    out.append(text[last:start])
+    if keep:
+        out.append(src.protect(text[start:protected_end]))
+    return protected_end, protected_end
 
 
 def _drop_comment(text: str, out: list[str], last: int, start: int, end: int, src: Source) -> int:
@@ -176,43 +207,56 @@ def _drop_comment(text: str, out: list[str], last: int, start: int, end: int, sr
     return end
 
 
-def _protected_end(
-    text: str, match: re.Match[str], code_chunks: str, src: Source
-) -> tuple[int | None, bool]:
-    """Where a verbatim span, ``\\verb``, ``comment`` environment or code chunk that starts
-    at ``match`` ends, and whether it is kept (``None``: not closed, read on as text)."""
+def _protected_end(text: str, match: re.Match[str], src: Source) -> tuple[int | None, bool]:
+    """Where a verbatim span, ``\\verb`` or ``comment`` environment that starts at
+    ``match`` ends, and whether it is kept (``None``: not closed, read on as text)."""
     kind, end = match.lastgroup, match.end()
     if kind == "verbatim":
         closing = f"\\end{{{match['verbatim']}}}"
         found = text.find(closing, end)
         return (len(text) if found < 0 else found + len(closing)), True
-    if kind == "delim":  # \verb|...| lies on one line: look no further than a long line
+    if kind == "delim":  # \verb|...| (fancyvrb's \Verb, \lstinline) lies on one line
         found = text.find(match["delim"], end, end + _VERB_REACH)
         if found < 0 or "\n" in text[end:found]:
             return None, False
         return found + 1, True
-    if kind == "comment_env":
-        found = -1 if "comment" in src.unclosed else text.find("\\end{comment}", end)
-        if found < 0:
-            src.unclosed.add("comment")
-            return None, False
-        stop = found + len("\\end{comment}")
-        src.removed["conditionals"] += stop - match.start()
-        return stop, False
-    # a code chunk: to its "@" line (included) or to the next chunk's header (excluded)
+    # a comment environment
+    found = -1 if "comment" in src.unclosed else text.find("\\end{comment}", end)
+    if found < 0:
+        src.unclosed.add("comment")
+        return None, False
+    stop = found + len("\\end{comment}")
+    src.removed["conditionals"] += stop - match.start()
+    return stop, False
+
+
+def _chunk_headers(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every chunk header line, in order."""
+    first = _CHUNK_HEADER_AT_START.match(text)
+    headers = [first.span()] if first else []
+    headers.extend(m.span("header") for m in _CHUNK_HEADER.finditer(text))
+    return headers
+
+
+def _chunk_end(
+    text: str, header: tuple[int, int], code_chunks: str, src: Source
+) -> tuple[int, bool]:
+    """Where a code chunk ends (its "@", included, or the next chunk's header, excluded)
+    and whether it is kept. A comment after the "@" is LaTeX again."""
     src.code_chunks += 1
-    closing_match = _CHUNK_END.search(text, end + 1)
-    if closing_match is None:
+    start, end = header
+    closing = _CHUNK_END.search(text, end)
+    if closing is None:
         stop = len(text)
-    elif closing_match[0].lstrip().startswith("@"):
-        stop = text.index("@", closing_match.start()) + 1  # a comment after "@" is LaTeX
+    elif closing["at"] is not None:
+        stop = closing.end("at")
     else:
-        stop = closing_match.start()
+        stop = closing.start("next")
     keep = code_chunks == "keep" or (
-        code_chunks == "shown" and _ECHO_FALSE.search(match["chunk"]) is None
+        code_chunks == "shown" and _ECHO_FALSE.search(text, start, end) is None
     )
     if not keep:
-        src.removed["code_chunks"] += stop - match.start()
+        src.removed["code_chunks"] += stop - start
     return stop, keep
 
 
@@ -239,7 +283,9 @@ def _conditional_end(text: str, pos: int) -> tuple[int | None, int, int] | None:
 
 # -- groups and macro definitions --------------------------------------------------------
 
-_BRACE = re.compile(r"\\.|[{}]", re.DOTALL)
+#: braces, and the escapes that are no braces (``\\{``, ``\\}``) or hide one (``\\\\``);
+#: other commands are not matched at all, which keeps the pass fast.
+_BRACE = re.compile(r"\\[{}\\]|[{}]")
 #: a ``{...}`` group is looked for over at most this many characters: an unbalanced brace
 #: then costs a bounded scan, not one to the end of the text per definition.
 MAX_GROUP_CHARS = 50_000
