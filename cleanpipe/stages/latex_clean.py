@@ -12,7 +12,7 @@ restores RedPajama's cut at ``\\appendix``). docs/papers.md says what is cut and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
 from typing import Any
 
 from cleanpipe.document import Document
@@ -67,16 +67,6 @@ MAX_MACRO_CHARS = 2_000
 _MANY_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
-@dataclass
-class _Cut:
-    """Characters removed by each part of the cleaning, for ``meta``."""
-
-    preamble: int = 0
-    bibliography: int = 0
-    definitions: int = 0
-    appendix: int = 0
-
-
 @register("latex_clean")
 class LatexClean(Transform):
     """Keep a LaTeX paper's text: title, abstract and everything from the first section.
@@ -104,7 +94,9 @@ class LatexClean(Transform):
     shorter than this after cleaning is dropped as ``latex_clean:too_short``; 500 chars is
     about 80 words of LaTeX, above Gopher's 50-word minimum once markup is counted: what is
     left below it is a stub (a main file of ``\\input`` lines, a title page). ``None``
-    disables the rule. ``meta["latex_clean"]`` records what was cut, in characters.
+    disables the rule. ``drop_appendix`` cuts at ``\\appendix`` as RedPajama does;
+    ``inline_macros: false`` leaves uses of macros as written (definitions still go).
+    ``meta["latex_clean"]`` records what was cut, in characters.
     """
 
     def __init__(
@@ -146,11 +138,9 @@ class LatexClean(Transform):
             return text, {"layout": "not_latex"}
         text = text.replace("\r\n", "\n").replace("\x00", "")
         src = strip_source(text, code_chunks=self.code_chunks)
-        cut = _Cut()
-        body, layout, has_sections, inlined = self._paper_text(src.text, cut)
+        body, layout, has_sections, inlined = self._paper_text(src.text, src.removed)
         cleaned = _MANY_BLANK_LINES.sub("\n\n", src.restore(body)).strip()
-        removed = {k: v for k, v in sorted(vars(cut).items()) if v}
-        removed.update(src.removed)
+        removed = {kind: chars for kind, chars in src.removed.items() if chars}
         signals: dict[str, Any] = {
             "layout": layout,
             "sections": has_sections,
@@ -163,12 +153,12 @@ class LatexClean(Transform):
             signals["unclosed"] = sorted(src.unclosed)
         return cleaned, signals
 
-    def _paper_text(self, text: str, cut: _Cut) -> tuple[str, str, bool, int]:
+    def _paper_text(self, text: str, cut: Counter) -> tuple[str, str, bool, int]:
         """The kept part of comment-free ``text``: (text, layout, whether it has sections,
         macro uses inlined)."""
-        macros = definitions(text) if self.inline_macros else []
+        macros = definitions(text)
         # every definition goes (a definition is not text); uses of the argument-free ones
-        # are inlined below, uses of the others stay as they are
+        # are inlined below (unless inline_macros is off), uses of the others stay as written
         text = _remove_spans(text, [(d.start, d.end) for d in macros], cut)
         begin = text.find(_BEGIN_DOCUMENT)
         if begin >= 0:
@@ -183,15 +173,15 @@ class LatexClean(Transform):
         keep_from = body_start
         if section is not None and layout != "fragment":
             keep_from = section.start()
-        front = _title_and_abstract(text, keep_from, body_start)
-        cut.preamble = keep_from - len(front)
+        front = _title_and_abstract(text, keep_from)
+        cut["preamble"] += max(0, keep_from - len(front))
         body = text[keep_from:body_end]
         if self.drop_appendix and (appendix := _APPENDIX.search(body)) is not None:
-            cut.appendix = len(body) - appendix.start()
+            cut["appendix"] += len(body) - appendix.start()
             body = body[: appendix.start()]
         body = _remove_bibliography(body, cut)
         body = _FRONT_MATTER.sub("", body)
-        paper, inlined = _inline(front + body, macros)
+        paper, inlined = _inline(front + body, macros) if self.inline_macros else (front + body, 0)
         return paper, layout, section is not None, inlined
 
 
@@ -221,7 +211,7 @@ def _replacement(value: str, use: str) -> str:
     return value
 
 
-def _title_and_abstract(text: str, keep_from: int, body_start: int) -> str:
+def _title_and_abstract(text: str, keep_from: int) -> str:
     """``\\title{...}`` and the abstract, as they will head the kept text, when they lie
     before ``keep_from`` (the preamble or front matter that is cut); ``""`` otherwise."""
     parts: list[str] = []
@@ -248,7 +238,7 @@ def _abstract(text: str, keep_from: int) -> str:
     return ""
 
 
-def _remove_bibliography(body: str, cut: _Cut) -> str:
+def _remove_bibliography(body: str, cut: Counter) -> str:
     spans: list[tuple[int, int]] = []
     pos = 0
     while match := _BIBLIOGRAPHY.search(body, pos):
@@ -262,11 +252,11 @@ def _remove_bibliography(body: str, cut: _Cut) -> str:
         pos = end
     before = len(body)
     body = _remove_spans(body, spans, None)
-    cut.bibliography = before - len(body)
+    cut["bibliography"] += before - len(body)
     return body
 
 
-def _remove_spans(text: str, spans: list[tuple[int, int]], cut: _Cut | None) -> str:
+def _remove_spans(text: str, spans: list[tuple[int, int]], cut: Counter | None) -> str:
     """``text`` without the given sorted, non-overlapping spans (definitions counted)."""
     if not spans:
         return text
@@ -277,7 +267,7 @@ def _remove_spans(text: str, spans: list[tuple[int, int]], cut: _Cut | None) -> 
         last = end
     pieces.append(text[last:])
     if cut is not None:
-        cut.definitions += sum(end - start for start, end in spans)
+        cut["definitions"] += sum(end - start for start, end in spans)
     return "".join(pieces)
 
 

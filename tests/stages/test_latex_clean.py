@@ -312,3 +312,9 @@ def test_a_one_megabyte_real_paper_is_cleaned_whole(papers: dict[str, str]) -> N
     text, signals = LatexClean().clean(big)
     assert signals["layout"] == "document" and len(text) > 1_400_000
     assert leftovers(text) == []
+
+
+def test_inline_macros_off_keeps_uses_but_still_removes_definitions() -> None:
+    text, signals = clean("survival-validate-excerpt.Rnw", inline_macros=False)
+    assert "\\xbar(t)" in text and "\\overline x" not in text
+    assert "\\newcommand" not in text and "macros_inlined" not in signals
