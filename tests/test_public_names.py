@@ -22,6 +22,7 @@ STAGES = [
     "GopherRepetition",
     "HTMLExtract",
     "LanguageID",
+    "LatexClean",
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",

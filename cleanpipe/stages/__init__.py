@@ -22,6 +22,7 @@ from cleanpipe.stages.decontaminate import Decontaminate
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.html_extract import HTMLExtract
 from cleanpipe.stages.langid import LanguageID
+from cleanpipe.stages.latex_clean import LatexClean
 from cleanpipe.stages.normalize import Normalize
 from cleanpipe.stages.pii import PIIScrubber
 from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
@@ -39,6 +40,7 @@ __all__ = [
     "GopherRepetition",
     "HTMLExtract",
     "LanguageID",
+    "LatexClean",
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",

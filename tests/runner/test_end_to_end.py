@@ -38,6 +38,15 @@ def llama_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     return config, result, out
 
 
+def test_papers_are_cleaned_of_latex_before_language_id(llama_run: tuple) -> None:
+    _, result, _ = llama_run
+    papers = result.report["sources"]["papers"]
+    steps = [step["step"] for step in papers["funnel"]]
+    assert steps[:4] == ["read", "normalize", "latex_clean", "langid"]
+    # on raw LaTeX one preamble was read as Javanese; after latex_clean every paper is English
+    assert papers["languages"] == {"en": papers["input_docs"]}
+
+
 def test_shards_are_readable_by_pyarrow_duckdb_and_polars(llama_run: tuple) -> None:
     _, result, out = llama_run
     shards = sorted((out / "data").glob("train-*-of-*.parquet"))
