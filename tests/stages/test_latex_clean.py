@@ -69,7 +69,9 @@ def test_langid_reads_english_on_at_least_95_percent_of_the_sample_papers(
     papers: dict[str, str], cleaned: dict[str, tuple[str, dict]]
 ) -> None:
     lid = LanguageID()
-    before = lid.predict(list(papers.values()))
+    # the head reading (first 20,000 characters) is the one that read a raw preamble as
+    # Javanese; the default windows also read the body, so the raw papers are compared by it
+    before = LanguageID(window_chars=None).predict(list(papers.values()))
     after = lid.predict([text for text, _ in cleaned.values()])
     english = [lang == "en" and score >= 0.5 for lang, score in after]  # llama.yaml's 0.5
     assert sum(english) / len(english) >= 0.95
