@@ -23,6 +23,7 @@ STAGES = [
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",
+    "QualityClassifier",
     "STAGE_REGISTRY",
     "Stage",
     "StageLoadError",

@@ -17,6 +17,7 @@ from cleanpipe.stages.base import (
     register,
     stage_class,
 )
+from cleanpipe.stages.classifier import QualityClassifier
 from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
 from cleanpipe.stages.langid import LanguageID
@@ -37,6 +38,7 @@ __all__ = [
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",
+    "QualityClassifier",
     "Stage",
     "StageLoadError",
     "StageStats",
