@@ -13,7 +13,7 @@ it saw when trained.
 from __future__ import annotations
 
 import os
-from collections import Counter
+from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -152,9 +152,9 @@ class QualityClassifier(Filter):
             )
         self.min_score, self.sampling, self.alpha, self.seed = min_score, sampling, alpha, seed
         self.max_chars = max_chars
-        #: documents and characters scored at least each threshold (the report's table).
-        self.tally: Counter[str] = Counter()
         self._thresholds = sorted({*THRESHOLDS, min_score})
+        #: [documents, characters] by how many thresholds their score reached (0 to all)
+        self._bins = [[0, 0] for _ in range(len(self._thresholds) + 1)]
 
     def scores(self, texts: Sequence[str]) -> list[float]:
         """The positive label's probability for each text, in [0, 1]."""
@@ -176,13 +176,20 @@ class QualityClassifier(Filter):
         return verdicts
 
     def _count(self, score: float, chars: int) -> None:
-        self.tally["scored"] += 1  # never empty, so the report always has the table
-        for t in self._thresholds:
-            if score >= t:
-                self.tally[threshold_key(t, "docs")] += 1
-                self.tally[threshold_key(t, "chars")] += chars
+        # one bin per document (how many thresholds it reaches); report_extra sums them up
+        reached = bisect_right(self._thresholds, score)
+        self._bins[reached][0] += 1
+        self._bins[reached][1] += chars
 
     def report_extra(self) -> dict[str, int]:
-        """Per threshold, documents and characters scored at least it: summed over tasks
-        like every stage extra, turned into the report's threshold table."""
-        return dict(sorted(self.tally.items()))
+        """Per threshold, documents and characters scored at least it (and ``scored``, so it
+        is never empty): summed over tasks like every stage extra, turned into the report's
+        threshold table."""
+        extra = {"scored": sum(docs for docs, _ in self._bins)}
+        docs = chars = 0
+        for i in range(len(self._thresholds), 0, -1):  # from the highest threshold down
+            docs, chars = docs + self._bins[i][0], chars + self._bins[i][1]
+            if docs:
+                extra[threshold_key(self._thresholds[i - 1], "docs")] = docs
+                extra[threshold_key(self._thresholds[i - 1], "chars")] = chars
+        return dict(sorted(extra.items()))
