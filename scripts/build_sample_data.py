@@ -1633,6 +1633,15 @@ Injected / present dirt (ids in `MANIFEST.json` → `web`):
 * Files: {paper_files};
   columns `doc_id` and `body` only (strings), zstd compression.
 
+## models — a demonstration quality classifier
+
+* `models/sample_quality.ftz` (fastText, 560 kB): trained by
+  `scripts/train_sample_classifier.py` on this sample (books, news and papers vs web pages and
+  the pages the web filters drop), LLaMA's recipe as a demonstration, not a production model;
+  `configs/mixtures/llama.yaml` applies it to `web`. Held-out metrics in
+  `models/sample_quality.json`, the recipe in `models/README.md`. Not rebuilt by
+  `build_sample_data.py`: rerun the training script after rebuilding the sample.
+
 ## Rebuilding
 
 See the docstring of `scripts/build_sample_data.py` for the exact `apt-get download` /
