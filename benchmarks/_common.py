@@ -56,3 +56,17 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def print_rates(what: str, texts: list[str], timings: list[tuple[str, float]]) -> None:
+    """One line per measured variant: ``what``/s, MB/s and the speed ratio against the
+    first entry (the baseline), after a line describing the texts."""
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    print(f"{len(texts)} {what}, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
+    width = max(len(name) for name, _ in timings) + 2
+    baseline = timings[0][1]
+    for name, t in timings:
+        print(
+            f"{name:<{width}} {len(texts) / t:>9,.0f} {what}/s  {mb / t:6.1f} MB/s  "
+            f"ratio {baseline / t:.2f}x"
+        )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import REPO, best_of, sample_texts
+from _common import REPO, best_of, print_rates, sample_texts
 
 from cleanpipe import Document
 from cleanpipe.stages import QualityClassifier
@@ -58,20 +58,18 @@ def main() -> None:
         fresh = QualityClassifier(model_path=args.model, min_score=0.03)
         list(fresh(Document(str(i), t) for i, t in enumerate(texts)))
 
-    mb = sum(len(t.encode()) for t in texts) / 1e6
     t_bare = best_of(args.repeat, bare)
     t_scores = best_of(args.repeat, ours_scores)
     t_stage = best_of(args.repeat, ours_stage)
-    print(f"{len(texts)} documents, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
-    for name, t in [
-        ("bare fastText loop", t_bare),
-        ("QualityClassifier.scores", t_scores),
-        ("QualityClassifier stage", t_stage),
-    ]:
-        print(
-            f"{name:<26} {len(texts) / t:>9,.0f} docs/s  {mb / t:6.1f} MB/s  "
-            f"ratio {t_bare / t:.2f}x"
-        )
+    print_rates(
+        "docs",
+        texts,
+        [
+            ("bare fastText loop", t_bare),
+            ("QualityClassifier.scores", t_scores),
+            ("QualityClassifier stage", t_stage),
+        ],
+    )
 
 
 if __name__ == "__main__":

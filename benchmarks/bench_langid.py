@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import best_of, sample_texts
+from _common import best_of, print_rates, sample_texts
 
 from cleanpipe import Document
 from cleanpipe.stages import LanguageID
@@ -36,20 +36,18 @@ def main() -> None:
     def ours_stage() -> None:
         list(LanguageID(languages=["en"])(Document(str(i), t) for i, t in enumerate(texts)))
 
-    mb = sum(len(t.encode()) for t in texts) / 1e6
     t_bare = best_of(args.repeat, bare)
     t_pred = best_of(args.repeat, ours_predict)
     t_stage = best_of(args.repeat, ours_stage)
-    print(f"{len(texts)} texts, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
-    for name, t in [
-        ("bare fastText loop", t_bare),
-        ("LanguageID.predict", t_pred),
-        ("LanguageID stage", t_stage),
-    ]:
-        print(
-            f"{name:<20} {len(texts) / t:>9,.0f} texts/s  {mb / t:6.1f} MB/s  "
-            f"ratio {t_bare / t:.2f}x"
-        )
+    print_rates(
+        "texts",
+        texts,
+        [
+            ("bare fastText loop", t_bare),
+            ("LanguageID.predict", t_pred),
+            ("LanguageID stage", t_stage),
+        ],
+    )
 
 
 if __name__ == "__main__":
