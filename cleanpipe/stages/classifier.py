@@ -16,7 +16,7 @@ import os
 from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from cleanpipe.document import Document
 from cleanpipe.hashing import stable_hash
@@ -128,7 +128,7 @@ class QualityClassifier(Filter):
         model_path: str,
         label: str = "hq",
         min_score: float = 0.5,
-        sampling: str = "threshold",
+        sampling: Literal["threshold", "pareto"] = "threshold",
         alpha: float = PARETO_ALPHA,
         seed: int = 0,
         max_chars: int | None = MAX_CHARS,
