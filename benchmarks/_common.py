@@ -58,9 +58,13 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
     return min(times)
 
 
-def print_rates(what: str, texts: list[str], timings: list[tuple[str, float]]) -> None:
-    """One line per measured variant: ``what``/s, MB/s and the speed ratio against the
-    first entry (the baseline), after a line describing the texts."""
+def print_rates(
+    what: str, texts: list[str], repeat: int, variants: list[tuple[str, Callable[[], object]]]
+) -> None:
+    """Time each variant (best of ``repeat``) and print one line per variant: ``what``/s,
+    MB/s and the speed ratio against the first variant (the baseline), after a line
+    describing the texts."""
+    timings = [(name, best_of(repeat, fn)) for name, fn in variants]
     mb = sum(len(t.encode()) for t in texts) / 1e6
     print(f"{len(texts)} {what}, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
     width = max(len(name) for name, _ in timings) + 2

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import REPO, best_of, print_rates, sample_texts
+from _common import REPO, print_rates, sample_texts
 
 from cleanpipe import Document
 from cleanpipe.stages import QualityClassifier
@@ -58,16 +58,14 @@ def main() -> None:
         fresh = QualityClassifier(model_path=args.model, min_score=0.03)
         list(fresh(Document(str(i), t) for i, t in enumerate(texts)))
 
-    t_bare = best_of(args.repeat, bare)
-    t_scores = best_of(args.repeat, ours_scores)
-    t_stage = best_of(args.repeat, ours_stage)
     print_rates(
         "docs",
         texts,
+        args.repeat,
         [
-            ("bare fastText loop", t_bare),
-            ("QualityClassifier.scores", t_scores),
-            ("QualityClassifier stage", t_stage),
+            ("bare fastText loop", bare),
+            ("QualityClassifier.scores", ours_scores),
+            ("QualityClassifier stage", ours_stage),
         ],
     )
 

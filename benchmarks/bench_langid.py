@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import best_of, print_rates, sample_texts
+from _common import print_rates, sample_texts
 
 from cleanpipe import Document
 from cleanpipe.stages import LanguageID
@@ -36,16 +36,14 @@ def main() -> None:
     def ours_stage() -> None:
         list(LanguageID(languages=["en"])(Document(str(i), t) for i, t in enumerate(texts)))
 
-    t_bare = best_of(args.repeat, bare)
-    t_pred = best_of(args.repeat, ours_predict)
-    t_stage = best_of(args.repeat, ours_stage)
     print_rates(
         "texts",
         texts,
+        args.repeat,
         [
-            ("bare fastText loop", t_bare),
-            ("LanguageID.predict", t_pred),
-            ("LanguageID stage", t_stage),
+            ("bare fastText loop", bare),
+            ("LanguageID.predict", ours_predict),
+            ("LanguageID stage", ours_stage),
         ],
     )
 
