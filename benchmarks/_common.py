@@ -56,3 +56,21 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def print_rates(
+    what: str, texts: list[str], repeat: int, variants: list[tuple[str, Callable[[], object]]]
+) -> None:
+    """Time each variant (best of ``repeat``) and print one line per variant: ``what``/s,
+    MB/s and the speed ratio against the first variant (the baseline), after a line
+    describing the texts."""
+    timings = [(name, best_of(repeat, fn)) for name, fn in variants]
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    print(f"{len(texts)} {what}, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
+    width = max(len(name) for name, _ in timings) + 2
+    baseline = timings[0][1]
+    for name, t in timings:
+        print(
+            f"{name:<{width}} {len(texts) / t:>9,.0f} {what}/s  {mb / t:6.1f} MB/s  "
+            f"ratio {baseline / t:.2f}x"
+        )

@@ -1,4 +1,5 @@
-"""Command line: ``cleanpipe run | validate | plan | stages | report | inspect``."""
+"""Command line: ``cleanpipe run | validate | plan | stages | report | inspect |
+train-classifier``."""
 
 from __future__ import annotations
 
@@ -312,6 +313,139 @@ def report(out: str, as_json: bool, other: str | None, show_all: bool) -> None:
         )
     else:
         print_report(data)
+
+
+@main.command("train-classifier")
+@click.option(
+    "--positive",
+    "positive",
+    multiple=True,
+    required=True,
+    metavar="GLOB",
+    help="Files of high-quality documents (JSONL, Parquet, text folders); repeatable.",
+)
+@click.option(
+    "--negative",
+    "negative",
+    multiple=True,
+    required=True,
+    metavar="GLOB",
+    help="Files of other documents (random or low-quality pages); repeatable.",
+)
+@click.option("--output", "-o", required=True, help="Model file to write (.bin, or .ftz).")
+@click.option(
+    "--text-field",
+    default="text",
+    show_default=True,
+    help="The field (column) holding the text in JSONL and Parquet files.",
+)
+@click.option(
+    "--label",
+    default="hq",
+    show_default=True,
+    help="The positive label: the model's labels are __label__LABEL, __label__other.",
+)
+@click.option(
+    "--validation-fraction",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Documents held out to measure precision, recall, AUC.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seeds the split, the order and fastText: the same seed, the same bytes.",
+)
+@click.option(
+    "--quantize",
+    is_flag=True,
+    help="Write a compressed model (fastText's quantization: a few hundred kB).",
+)
+@click.option(
+    "--target-precision",
+    type=click.FloatRange(0, 1),
+    default=0.9,
+    show_default=True,
+    help="Report the score threshold reaching this precision.",
+)
+def train_classifier(
+    positive: tuple[str, ...],
+    negative: tuple[str, ...],
+    output: str,
+    text_field: str,
+    label: str,
+    validation_fraction: float,
+    seed: int,
+    quantize: bool,
+    target_precision: float,
+) -> None:
+    """Train a fastText quality classifier (the `classifier` stage's model) on positive and
+    negative documents, and print its held-out precision, recall and AUC.
+
+    Metrics are also written beside the model (model.ftz -> model.json).
+
+    \b
+    Example:
+      cleanpipe train-classifier --positive 'sample_data/books/*.jsonl' \\
+        --negative 'sample_data/web/*.jsonl.gz' --quantize --output /tmp/quality.ftz
+    """
+    from cleanpipe.stages.classifier_train import (
+        TrainError,
+        metrics_path,
+        read_texts,
+        train_classifier,
+    )
+
+    started = time.perf_counter()
+    try:
+        if quantize and output.endswith(".bin"):
+            raise TrainError(f"--quantize writes a .ftz model; name it so, not {output}")
+        positives, bad_pos = read_texts(list(positive), text_field, "positive")
+        negatives, bad_neg = read_texts(list(negative), text_field, "negative")
+        metrics = train_classifier(
+            positives,
+            negatives,
+            output,
+            label=label,
+            validation_fraction=validation_fraction,
+            seed=seed,
+            quantize=quantize,
+            target_precision=target_precision,
+        )
+    except (TrainError, ValueError, OSError) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    if bad_pos or bad_neg:
+        click.echo(f"skipped {bad_pos + bad_neg} unreadable records", err=True)
+    _print_training(metrics, output, time.perf_counter() - started)
+    click.echo(f"metrics: {metrics_path(output)}")
+
+
+def _print_training(metrics: dict[str, Any], output: str, seconds: float) -> None:
+    n = metrics["training_documents"]
+    click.echo(
+        f"{output}: {metrics['model_bytes']:,} bytes, trained on {n['positive']} positive and "
+        f"{n['negative']} negative documents in {seconds:.1f} s"
+    )
+    held = metrics.get("held_out")
+    if held is None:
+        click.echo("no documents held out (--validation-fraction 0): no metrics")
+        return
+    h = held["documents"]
+    click.echo(
+        f"held out {h['positive']} positive, {h['negative']} negative: AUC {held['auc']:.3f}, "
+        f"precision {held['precision_at_0.5']:.3f} recall {held['recall_at_0.5']:.3f} at 0.5"
+    )
+    if held["threshold_for_target"] is None:
+        click.echo(f"no threshold reaches precision {held['target_precision']}")
+    else:
+        click.echo(
+            f"precision >= {held['target_precision']}: min_score {held['threshold_for_target']}"
+            f" (recall {held['recall_at_threshold']:.3f})"
+        )
 
 
 @main.command()

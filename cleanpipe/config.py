@@ -217,6 +217,23 @@ def _parse_stage(c: Checker, item: Any, path: str) -> StageSpec | None:
     return StageSpec(name, kwargs, cls.__module__, code_digest(cls))
 
 
+def _with_run_seed(sources: dict[str, SourceConfig], seed: int) -> dict[str, SourceConfig]:
+    """Stages that draw at random (``uses_run_seed``, e.g. the classifier's Pareto sampling)
+    get the run's seed unless their parameters give one; it is then part of the source's
+    config, so the map tasks' fingerprint, and resume, see it."""
+
+    def seeded(spec: StageSpec) -> StageSpec:
+        cls = STAGE_REGISTRY.get(spec.name)
+        if not getattr(cls, "uses_run_seed", False) or "seed" in spec.params:
+            return spec
+        return dataclasses.replace(spec, params={**spec.params, "seed": seed})
+
+    return {
+        name: dataclasses.replace(src, stages=tuple(seeded(s) for s in src.stages))
+        for name, src in sources.items()
+    }
+
+
 def _parse_source(c: Checker, name: str, raw: Any, path: str, base: Path) -> SourceConfig | None:
     data = c.mapping(raw, path, _SOURCE_KEYS)
     if not isinstance(raw, dict):
@@ -500,7 +517,7 @@ def parse_config(
     return Config(
         seed=0 if seed is MISSING else seed,  # the one default of the seed: 0
         output=out,
-        sources=sources,
+        sources=_with_run_seed(sources, 0 if seed is MISSING else seed),
         dedup=dedup,
         mixture=mixture,
         plugins=plugins,

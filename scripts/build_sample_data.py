@@ -1660,6 +1660,15 @@ where its text comes from:
 In the llama run 11 items are caught. The page `pydocs-04` quotes is dropped earlier by
 `c4_quality` (it contains a curly bracket); `austen-07` and the controls match nothing.
 
+## models — a demonstration quality classifier
+
+* `models/sample_quality.ftz` (fastText, 560 kB): trained by
+  `scripts/train_sample_classifier.py` on this sample (books, news and papers vs web pages and
+  the pages the web filters drop), LLaMA's recipe as a demonstration, not a production model;
+  `configs/mixtures/llama.yaml` applies it to `web`. Held-out metrics in
+  `models/sample_quality.json`, the recipe in `models/README.md`. Not rebuilt by
+  `build_sample_data.py`: rerun the training script after rebuilding the sample.
+
 ## Rebuilding
 
 See the docstring of `scripts/build_sample_data.py` for the exact `apt-get download` /

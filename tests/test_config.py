@@ -252,7 +252,7 @@ def test_a_parameter_written_as_a_stage_is_not_matched_to_a_stage_name(good: dic
     (problem,) = problems(good)
     assert problem.startswith(
         "sources.web.stages[1]: unknown stage 'min_score'; 'min_score' is a parameter of "
-        "'langid', not a stage (write `- langid: {min_score: ...}`)."
+        "'classifier', 'langid', not a stage (write `- classifier: {min_score: ...}`)."
     )
 
 

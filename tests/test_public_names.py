@@ -26,6 +26,7 @@ STAGES = [
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",
+    "QualityClassifier",
     "STAGE_REGISTRY",
     "Stage",
     "StageLoadError",

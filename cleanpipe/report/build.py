@@ -18,6 +18,8 @@ from cleanpipe.mixture import MixturePlan
 from cleanpipe.report.html import render_html
 from cleanpipe.report.markdown import render_markdown
 from cleanpipe.report.samples import merge_collected
+from cleanpipe.report.thresholds import STAGE as CLASSIFIER
+from cleanpipe.report.thresholds import classifier_thresholds
 from cleanpipe.stages.base import StageStats
 from cleanpipe.tokens import EstimateStats, tokenizer_name
 
@@ -126,6 +128,7 @@ def _source_report(
     shard_stats: list[dict[str, Any]],
     collected: dict[str, Any],
     written: dict[str, int],
+    params: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """One source's section of report.json. Without ``plan`` and ``route_stats`` (a run that
     failed before the mixture was planned) only what the map step did."""
@@ -176,6 +179,14 @@ def _source_report(
         "signals": collected["signals"],
         "examples": collected["examples"],
     }
+    if CLASSIFIER in extra:
+        report["classifier_thresholds"] = classifier_thresholds(
+            extra[CLASSIFIER],
+            next(st for st in stages if st["stage"] == CLASSIFIER),
+            params.get(CLASSIFIER, {}),
+            staged["tokens"] / staged["chars"] if staged["chars"] else 0.0,
+            plan.sources[source] if plan is not None else None,
+        )
     if plan is None:
         return report
     sp = plan.sources[source]
@@ -223,6 +234,7 @@ def build_report(
             shard_stats,
             merge_collected(collected(s)),
             written.get(s, {"staged": 0, "rejected": 0}),
+            {spec.name: spec.params for spec in config.sources[s].stages},
         )
         for s in sorted(config.sources)
     }

