@@ -437,7 +437,10 @@ def _ngram_chunk(
     doc_of = np.repeat(np.arange(len(index)), spans)  # laid-out document of each position
     chars: dict[str, np.ndarray] = {}  # signal -> characters counted, per laid-out document
 
-    # round 2's candidates: a bigram can only repeat where both of its tokens do
+    # round 2's candidates: a bigram can only repeat where both of its tokens do. The
+    # candidates stay in the order of the last round's sort: the starts of one (n-1)-gram
+    # are neighbours, in increasing order, so after this round's (stable) sort the starts of
+    # one n-gram are too, its first copy first, and nothing is sorted back by position.
     twice = np.bincount(word_ids, minlength=size)[word_ids] > 1
     starts = np.flatnonzero(twice[:-1] & twice[1:])
     prefix = word_ids[starts]  # id of the (n-1)-gram at each start
@@ -446,30 +449,26 @@ def _ngram_chunk(
             break  # nothing repeats at n - 1, so nothing longer repeats either
         # the last token of a repeated (n-1)-gram is in its document: start + n - 1 < size
         keys = prefix * size + word_ids[starts + n - 1]
-        order, ranked = _argsort(keys, size)
-        head = np.empty(len(ranked), bool)  # first of its run of equal keys
+        order, ranked = _argsort(keys, size, grouped=n > 2)
+        starts = starts[order]
+        head = np.empty(len(ranked), bool)  # first of its run of equal keys: the 1st copy
         head[0] = True
         np.not_equal(ranked[1:], ranked[:-1], out=head[1:])
         gram = head.cumsum() - 1  # n-gram id of each sorted start
         edges = np.flatnonzero(head)
         copies = np.diff(edges, append=len(ranked))  # copies of each n-gram
         if n in top:
-            firsts = np.minimum.reduceat(starts[order], edges)  # first copy of each n-gram
             chars[f"top_{n}gram"] = _most_frequent(
-                firsts, copies, n, spaced, cum, doc_of, len(index)
+                starts[edges], copies, n, spaced, cum, doc_of, len(index)
             )
-        repeated = np.empty(len(ranked), bool)
-        repeated[order] = copies[gram] > 1
         if n in dup and not count_first_copy:
-            # equal keys are sorted by start, so a run's head is the n-gram's first copy
-            later = np.empty(len(ranked), bool)
-            later[order] = ~head
-            chars[f"dup_{n}gram"] = _scanned_repeats(starts[later], n, cum, doc_of, len(index))
-        ids_now = np.empty_like(gram)
-        ids_now[order] = gram
-        starts, prefix = starts[repeated], ids_now[repeated]
+            later = np.sort(starts[~head])
+            chars[f"dup_{n}gram"] = _scanned_repeats(later, n, cum, doc_of, len(index))
+        repeated = (copies > 1)[gram]
+        starts, prefix = starts[repeated], gram[repeated]
         if n in dup and count_first_copy:
-            chars[f"dup_{n}gram"] = _span_chars(starts, n, cum, doc_of, len(index))
+            every = np.sort(starts)
+            chars[f"dup_{n}gram"] = _span_chars(every, n, cum, doc_of, len(index))
 
     totals = np.array([docs[i][2] for i in index], np.float64)
     for name, counted in chars.items():
@@ -480,18 +479,21 @@ def _ngram_chunk(
     return results
 
 
-def _argsort(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _argsort(keys: np.ndarray, size: int, grouped: bool) -> tuple[np.ndarray, np.ndarray]:
     """``keys.argsort()`` and the sorted keys, for keys below ``size**2``; equal keys keep
     their order (the first copy of an n-gram comes first).
 
     Sorting values is about twice as fast as sorting indices, so where the key and its
     index fit in 63 bits together (layouts of up to 2 million tokens) they are sorted as one.
+    ``grouped`` keys are already in order but for their last token (the candidates of a
+    round after the first): numpy's stable sort (timsort) finds those runs and is about ten
+    times faster on them than its default quicksort, which is faster on unordered keys.
     """
     bits = (len(keys) - 1).bit_length()
     if 2 * (size - 1).bit_length() + bits > 63:
         order = keys.argsort(kind="stable")  # equal keys in index order, as below
         return order, keys[order]
-    packed = np.sort(keys << bits | np.arange(len(keys)))
+    packed = np.sort(keys << bits | np.arange(len(keys)), kind="stable" if grouped else None)
     return packed & (1 << bits) - 1, packed >> bits
 
 

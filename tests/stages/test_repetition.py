@@ -99,14 +99,26 @@ def test_ngrams_of_must_be_text_or_words():
 # -- the tokens and the whole the fractions are of ----------------------------------------
 
 
-def test_ngram_tokens_are_datatroves_spacy_tokens_as_far_as_a_regex_follows():
+def test_ngram_tokens_are_the_words_and_the_marks_around_them():
+    """As datatrove's spaCy tokens, but lower-cased and with marks inside a word kept in it."""
     view = text_view("Title\n=====\n\nDon't -- e-mail 3.14... (see os.path) ROSALIND.")
     assert view.ngram_tokens == [
-        "Title", "=", "=", "=", "=", "=",  # an underline: five marks (spaCy: five "=")
-        "Don't", "--", "e-mail", "3.14", "...",  # spaCy: "Do" "n't", "e" "-" "mail"
-        "(", "see", "os.path", ")", "ROSALIND", ".",
+        "title", "=", "=", "=", "=", "=",  # an underline: five marks (spaCy: five "=")
+        "don't", "--", "e-mail", "3.14", "...",  # spaCy: "Do" "n't", "e" "-" "mail"
+        "(", "see", "os.path", ")", "rosalind", ".",
     ]  # fmt: skip
-    assert view.words[:3] == ["title", "don't", "e-mail"]  # the word rules' words: no marks
+    assert view.words == ["title", "don't", "e-mail", "3.14", "see", "os.path", "rosalind"]
+    assert text_view("__init__ :-) --").ngram_tokens == [
+        "_",
+        "_",
+        "init",
+        "_",
+        "_",
+        ":",
+        "-",
+        ")",
+        "--",
+    ]
 
 
 def test_rst_heading_underlines_are_ngrams_of_marks():
