@@ -1,7 +1,7 @@
 """Keep/drop agreement of ``gopher_repetition`` with datatrove's ``GopherRepetitionFilter``.
 
     python benchmarks/agreement_gopher_repetition.py --src DIR --datatrove-python VENV/bin/python
-        [--sample] [--show 3] [--option count_first_copy=true ...]
+        [--sample] [--show 3] [--option ngrams_of=words --option count_first_copy=true ...]
 
 Held-out documents, none of them in sample_data/, built from real packages unpacked under
 ``--src`` (the layout of scripts/build_sample_data.py: one folder per package)::
@@ -40,6 +40,7 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import yaml
 from _common import REPO, sample_texts
 
 from cleanpipe.document import Document
@@ -163,9 +164,10 @@ def main() -> None:
     parser.add_argument("--datatrove-python", required=True)
     parser.add_argument("--sample", action="store_true", help="also sample_data web + books")
     parser.add_argument("--show", type=int, default=0, help="examples per disagreement")
-    parser.add_argument("--option", action="append", default=[], help="key=json value")
+    parser.add_argument("--option", action="append", default=[], help="key=value (YAML)")
     args = parser.parse_args()
-    options = {k: json.loads(v) for k, v in (o.split("=", 1) for o in args.option)}
+    # values as a config file writes them: ngrams_of=words, count_first_copy=true
+    options = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.option)}
     docs = held_out(args.src)
     if args.sample:
         docs += [("sample-web", t) for t in sample_texts("web/*.jsonl*")]
