@@ -16,6 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleanpipe.config import parse_config
+from cleanpipe.errors import ConfigError
 from cleanpipe.stages.measure import ngram_char_fractions, text_view
 from cleanpipe.stages.quality import GopherRepetition
 from tests.stages.test_quality import (
@@ -91,9 +93,22 @@ def test_defaults_read_the_text_and_count_repeats_only():
     assert params["ngrams_of"] == "text" and params["count_first_copy"] is False
 
 
-def test_ngrams_of_must_be_text_or_words():
+def test_ngrams_of_must_be_text_or_words(jsonl_gz, tmp_path):
     with pytest.raises(ValueError, match="ngrams_of must be text or words, got 'chars'"):
         GopherRepetition(ngrams_of="chars")
+    config = {
+        "output": {"path": str(tmp_path / "out")},
+        "sources": {"web": {"paths": [str(jsonl_gz)], "weight": 1.0, "stages": [
+            {"gopher_repetition": {"ngrams_of": "words", "count_first_copy": True}},
+            {"gopher_repetition": {"ngrams_of": "chars"}},
+        ]}},
+        "mixture": {"total_tokens": 1000},
+    }  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        parse_config(config)
+    (problem,) = info.value.problems  # the first stage is fine, the second one line
+    assert problem.startswith("sources.web.stages[1].gopher_repetition:")
+    assert "ngrams_of must be text or words, got 'chars'" in problem
 
 
 # -- the tokens and the whole the fractions are of ----------------------------------------
