@@ -8,7 +8,8 @@ split a document once between them.
 
 Words are what Rae et al. (2021) mean by words: whitespace-separated tokens. Where a rule
 compares a word to a list or measures its length, surrounding punctuation is ignored, and a
-token made only of punctuation (``-``, ``...``, ``#``) is not a word.
+token made only of punctuation (``-``, ``...``, ``#``) is not a word. The repetition
+n-grams are over :attr:`TextView.ngram_tokens` instead, in which punctuation marks count.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import string
 import struct
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import repeat
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -175,23 +177,78 @@ class TextView:
         return script_language(self.text)
 
     @_lazy
-    def words(self) -> list[str]:
-        """Lower-cased whitespace tokens without surrounding punctuation; tokens made only
-        of punctuation are dropped.
+    def _split(self) -> tuple[list[str], list[str]]:
+        """The lower-cased whitespace tokens, and each stripped of surrounding punctuation
+        (``""`` for a token of punctuation only): words and n-gram tokens are made of both.
 
-        The text is lower-cased once, not word by word (the only character whose lower case
-        is longer is U+0130, so word lengths are those of the text).
+        The text is lower-cased once, not token by token (the only character whose lower
+        case is longer is U+0130, so word lengths are those of the text).
         """
         text = self.text
         # str.strip pays for every character it is given, and an ASCII text can only hold
         # the ASCII marks. Stripping every token in C is cheaper than picking out the few
         # that need it in Python (a token with nothing to strip is returned as it is).
         marks = string.punctuation if text.isascii() else PUNCTUATION
-        return list(filter(None, map(str.strip, text.lower().split(), repeat(marks))))
+        tokens = text.lower().split()
+        return tokens, list(map(str.strip, tokens, repeat(marks)))
+
+    @_lazy
+    def words(self) -> list[str]:
+        """Lower-cased whitespace tokens without surrounding punctuation; tokens made only
+        of punctuation are dropped."""
+        return list(filter(None, self._split[1]))
 
     @_lazy
     def word_lengths(self) -> list[int]:
         return list(map(len, self.words))
+
+    @_lazy
+    def ngram_tokens(self) -> list[str]:
+        """The tokens of the repetition n-grams: the words, and the punctuation around them
+        as tokens of its own, as datatrove's (FineWeb's) spaCy tokens have it: ``Title``
+        underlined ``=====`` is ``title = = = = =``, ``(see os.path),`` is ``( see os.path )
+        ,``. A run of hyphens or of dots is one token (a dash ``--``, a rule, an ellipsis,
+        as in spaCy); marks inside a word stay in it (``don't``, ``3.14``, ``e-mail``).
+        Lower-cased, as the words (datatrove keeps the case)."""
+        tokens, cores = self._split
+        out: list[str] = []
+        done = 0
+        # only the tokens that lost punctuation to strip() are taken apart, in Python
+        for i in compress(range(len(tokens)), map(is_not, tokens, cores)):
+            out += tokens[done:i]
+            done = i + 1
+            token, core = tokens[i], cores[i]
+            if core and len(token) == len(core) + 1:  # most often: a mark before or after a word
+                out += (token[0], core) if token[0] != core[0] else (core, token[-1])
+            else:
+                _take_apart(token, core, out)
+        if not done:
+            return tokens
+        out += tokens[done:]
+        return out
+
+    @_lazy
+    def ngram_token_lengths(self) -> list[int]:
+        return list(map(len, self.ngram_tokens))
+
+
+#: the tokens of a run of punctuation: runs of hyphens and of dots are one each
+_MARK_TOKENS = re.compile(r"-+|\.+|.", re.DOTALL)
+
+
+def _take_apart(token: str, core: str, out: list[str]) -> None:
+    """Append the n-gram tokens of a whitespace token to ``out``: the punctuation before
+    its word ``core``, the word, the punctuation after it."""
+    if not core:
+        out += _MARK_TOKENS.findall(token) if len(token) > 1 else [token]
+        return
+    start = token.find(core)  # the marks before it cannot hold its first character
+    end = start + len(core)
+    if start:
+        out += _MARK_TOKENS.findall(token[:start]) if start > 1 else [token[0]]
+    out.append(core)
+    if end < len(token):
+        out += _MARK_TOKENS.findall(token[end:]) if end + 1 < len(token) else [token[-1]]
 
 
 #: Views kept per process, by number and by characters of text (a view's lists take ~10x
@@ -253,44 +310,58 @@ def ratio(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+#: one document for the n-gram signals: its tokens, their lengths, and the characters the
+#: fractions are of (the whole text's, or the tokens')
+NgramDoc = tuple[Sequence[str], Sequence[int], int]
+
+
 def ngram_char_fractions(
-    words: Sequence[str],
+    tokens: Sequence[str],
     lengths: Sequence[int],
     top: Iterable[int],
     dup: Iterable[int],
     *,
+    total: int | None = None,
+    spaced: bool = False,
     count_first_copy: bool = False,
 ) -> dict[str, float]:
-    """Gopher's n-gram repetition signals (Rae et al. 2021, appendix A.1.1 and table A1).
+    """Gopher's n-gram repetition signals (Rae et al. 2021, appendix A.1.1 and table A1),
+    as fractions of ``total`` characters (default: the characters of the tokens).
 
-    ``top_{n}gram``: share of word characters covered by the most frequent n-gram (the
-    first to occur among equals; 0 when no n-gram occurs twice). ``dup_{n}gram``: share of
-    word characters covered by the second and later copies of n-grams that occur more than
-    once, as datatrove's ``GopherRepetitionFilter`` counts them (FineWeb's reading), or,
-    with ``count_first_copy``, by every copy including the first; characters inside
-    overlapping n-grams are counted once. One document; see
-    :func:`ngram_char_fractions_batch`.
+    ``top_{n}gram``: the characters of the most frequent n-gram (the first to occur among
+    equals) times its number of copies, overlapping copies each counted, as datatrove's
+    ``GopherRepetitionFilter`` and RedPajama-V2 count it; with ``spaced`` an n-gram's
+    characters include the n - 1 spaces between its tokens (datatrove joins them with
+    spaces). 0 when no n-gram occurs twice.
+
+    ``dup_{n}gram``: the characters in repeats of n-grams. Read left to right, a copy of an
+    n-gram that occurred before is a repeat and counts, and the reading goes on after its
+    end, so no character counts twice (datatrove's scan, and so FineWeb's). With
+    ``count_first_copy``: every character covered by any copy of a repeated n-gram, the
+    first copy included (RedPajama-V2). One document; see :func:`ngram_char_fractions_batch`.
     """
+    total = sum(lengths) if total is None else total
     return ngram_char_fractions_batch(
-        [(words, lengths)], top, dup, count_first_copy=count_first_copy
+        [(tokens, lengths, total)], top, dup, spaced=spaced, count_first_copy=count_first_copy
     )[0]
 
 
 def ngram_char_fractions_batch(
-    docs: Sequence[tuple[Sequence[str], Sequence[int]]],
+    docs: Sequence[NgramDoc],
     top: Iterable[int],
     dup: Iterable[int],
     *,
+    spaced: bool = False,
     count_first_copy: bool = False,
 ) -> list[dict[str, float]]:
-    """:func:`ngram_char_fractions` of each ``(words, word lengths)`` in ``docs``.
+    """:func:`ngram_char_fractions` of each ``(tokens, token lengths, total)`` in ``docs``.
 
     The batch is one numpy computation: per document, a few dozen array operations on a few
-    hundred words would cost more in numpy's per-call overhead than in the work, so the
+    hundred tokens would cost more in numpy's per-call overhead than in the work, so the
     documents are laid end to end and every step runs once over all of them (up to about a
-    million words at a time, to bound the memory). No n-gram is built as a string or hashed:
-    words become integer ids (exact, no collisions), and an n-gram is identified by the id
-    of its (n-1)-gram prefix and the id of its last word.
+    million tokens at a time, to bound the memory). No n-gram is built as a string or
+    hashed: tokens become integer ids (exact, no collisions), and an n-gram is identified
+    by the id of its (n-1)-gram prefix and the id of its last token.
 
     One round per n, from 2 up: sort the candidate starts by that pair of ids, so that the
     copies of each n-gram are neighbours, and count them. Every repeated n-gram starts with
@@ -300,42 +371,40 @@ def ngram_char_fractions_batch(
     """
     top, dup = set(top), set(dup)
     results: list[dict[str, float]] = []
-    chunk: list[tuple[Sequence[str], Sequence[int]]] = []
-    words = 0
+    chunk: list[NgramDoc] = []
+    size = 0
     for doc in docs:
         chunk.append(doc)
-        words += len(doc[0])
-        if words >= _CHUNK_WORDS:
-            results += _ngram_chunk(chunk, top, dup, count_first_copy)
-            chunk, words = [], 0
-    return results + _ngram_chunk(chunk, top, dup, count_first_copy)
+        size += len(doc[0])
+        if size >= _CHUNK_TOKENS:
+            results += _ngram_chunk(chunk, top, dup, spaced, count_first_copy)
+            chunk, size = [], 0
+    return results + _ngram_chunk(chunk, top, dup, spaced, count_first_copy)
 
 
-#: words laid out for one numpy computation (more documents are done in several)
-_CHUNK_WORDS = 1 << 20
+#: tokens laid out for one numpy computation (more documents are done in several)
+_CHUNK_TOKENS = 1 << 20
 
 
-def _layout(
-    docs: Sequence[tuple[Sequence[str], Sequence[int]]],
-) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Lay a batch out for :func:`_ngram_chunk`: word ids, word lengths, and per laid-out
+def _layout(docs: Sequence[NgramDoc]) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Lay a batch out for :func:`_ngram_chunk`: token ids, token lengths, and per laid-out
     document its position in ``docs`` and its span in the layout (separator included).
 
-    Each document's words, then a separator. A word's id is the position of its first
-    occurrence in its own document, so equal words share an id within a document and never
+    Each document's tokens, then a separator. A token's id is the position of its first
+    occurrence in its own document, so equal tokens share an id within a document and never
     across documents; a separator's id is its own position, so no repeated n-gram spans two
-    documents (or runs past the end). A document without a repeated word repeats no n-gram:
+    documents (or runs past the end). A document without a repeated token repeats no n-gram:
     it is left out (and keeps its zeros).
     """
     ids: list[int] = []
     lens: list[int] = []
     index: list[int] = []
     spans: list[int] = []
-    for i, (words, lengths) in enumerate(docs):
+    for i, (tokens, lengths, _) in enumerate(docs):
         offset = len(ids)
-        count = len(words)
+        count = len(tokens)
         first: dict[str, int] = {}
-        ids += map(first.setdefault, words, range(offset, offset + count))
+        ids += map(first.setdefault, tokens, range(offset, offset + count))
         if len(first) == count:
             del ids[offset:]
             continue
@@ -348,12 +417,9 @@ def _layout(
 
 
 def _ngram_chunk(
-    docs: Sequence[tuple[Sequence[str], Sequence[int]]],
-    top: set[int],
-    dup: set[int],
-    count_first_copy: bool,
+    docs: Sequence[NgramDoc], top: set[int], dup: set[int], spaced: bool, count_first_copy: bool
 ) -> list[dict[str, float]]:
-    """:func:`ngram_char_fractions_batch` of a batch of at most about a million words."""
+    """:func:`ngram_char_fractions_batch` of a batch of at most about a million tokens."""
     template = {f"top_{n}gram": 0.0 for n in sorted(top)}
     template.update({f"dup_{n}gram": 0.0 for n in sorted(dup)})
     results = [dict(template) for _ in docs]
@@ -369,21 +435,23 @@ def _ngram_chunk(
     cum = np.zeros(size + 1, np.int64)  # characters before each position
     np.cumsum(np.frombuffer(struct.pack(f"{size}q", *lens), np.int64), out=cum[1:])
     doc_of = np.repeat(np.arange(len(index)), spans)  # laid-out document of each position
-    bounds = np.cumsum(spans)
-    totals = cum[bounds] - cum[bounds - np.array(spans)]  # word characters of each document
-    chars: dict[str, np.ndarray] = {}  # signal -> characters covered, per laid-out document
+    chars: dict[str, np.ndarray] = {}  # signal -> characters counted, per laid-out document
 
-    # round 2's candidates: a bigram can only repeat where both of its words do
+    # round 2's candidates: a bigram can only repeat where both of its tokens do. The
+    # candidates stay in the order of the last round's sort: the starts of one (n-1)-gram
+    # are neighbours, in increasing order, so after this round's (stable) sort the starts of
+    # one n-gram are too, its first copy first, and nothing is sorted back by position.
     twice = np.bincount(word_ids, minlength=size)[word_ids] > 1
     starts = np.flatnonzero(twice[:-1] & twice[1:])
     prefix = word_ids[starts]  # id of the (n-1)-gram at each start
     for n in range(2, cap + 1):
         if not len(starts):
             break  # nothing repeats at n - 1, so nothing longer repeats either
-        # the last word of a repeated (n-1)-gram is in its document: start + n - 1 < size
+        # the last token of a repeated (n-1)-gram is in its document: start + n - 1 < size
         keys = prefix * size + word_ids[starts + n - 1]
-        order, ranked = _argsort(keys, size)
-        head = np.empty(len(ranked), bool)  # first of its run of equal keys
+        order, ranked = _argsort(keys, size, grouped=n > 2)
+        starts = starts[order]
+        head = np.empty(len(ranked), bool)  # first of its run of equal keys: the 1st copy
         head[0] = True
         np.not_equal(ranked[1:], ranked[:-1], out=head[1:])
         gram = head.cumsum() - 1  # n-gram id of each sorted start
@@ -391,70 +459,94 @@ def _ngram_chunk(
         copies = np.diff(edges, append=len(ranked))  # copies of each n-gram
         if n in top:
             chars[f"top_{n}gram"] = _most_frequent(
-                starts[order], gram, edges, copies, n, cum, doc_of, len(index)
+                starts[edges], copies, n, spaced, cum, doc_of, len(index)
             )
-        repeated = np.empty(len(ranked), bool)
-        repeated[order] = copies[gram] > 1
         if n in dup and not count_first_copy:
-            # equal keys are sorted by start, so a run's head is the n-gram's first copy
-            later = np.empty(len(ranked), bool)
-            later[order] = ~head
-            chars[f"dup_{n}gram"] = _span_chars(starts[later], n, cum, doc_of, len(index))
-        ids_now = np.empty_like(gram)
-        ids_now[order] = gram
-        starts, prefix = starts[repeated], ids_now[repeated]
+            later = np.sort(starts[~head])
+            chars[f"dup_{n}gram"] = _scanned_repeats(later, n, cum, doc_of, len(index))
+        repeated = (copies > 1)[gram]
+        starts, prefix = starts[repeated], gram[repeated]
         if n in dup and count_first_copy:
-            chars[f"dup_{n}gram"] = _span_chars(starts, n, cum, doc_of, len(index))
+            every = np.sort(starts)
+            chars[f"dup_{n}gram"] = _span_chars(every, n, cum, doc_of, len(index))
 
-    for name, covered in chars.items():
+    totals = np.array([docs[i][2] for i in index], np.float64)
+    for name, counted in chars.items():
         # the float division and rounding of ratio(); 0 for a document without characters
-        shares = np.divide(covered, totals, out=np.zeros(len(index)), where=totals > 0)
+        shares = np.divide(counted, totals, out=np.zeros(len(index)), where=totals > 0)
         for i, share in zip(index, shares.tolist(), strict=True):
             results[i][name] = round(share, 4)
     return results
 
 
-def _argsort(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _argsort(keys: np.ndarray, size: int, grouped: bool) -> tuple[np.ndarray, np.ndarray]:
     """``keys.argsort()`` and the sorted keys, for keys below ``size**2``; equal keys keep
     their order (the first copy of an n-gram comes first).
 
     Sorting values is about twice as fast as sorting indices, so where the key and its
-    index fit in 63 bits together (layouts of up to 2 million words) they are sorted as one.
+    index fit in 63 bits together (layouts of up to 2 million tokens) they are sorted as one.
+    ``grouped`` keys are already in order but for their last token (the candidates of a
+    round after the first): numpy's stable sort (timsort) finds those runs and is about ten
+    times faster on them than its default quicksort, which is faster on unordered keys.
     """
     bits = (len(keys) - 1).bit_length()
     if 2 * (size - 1).bit_length() + bits > 63:
         order = keys.argsort(kind="stable")  # equal keys in index order, as below
         return order, keys[order]
-    packed = np.sort(keys << bits | np.arange(len(keys)))
+    packed = np.sort(keys << bits | np.arange(len(keys)), kind="stable" if grouped else None)
     return packed & (1 << bits) - 1, packed >> bits
 
 
 def _most_frequent(
-    starts: np.ndarray,
-    gram: np.ndarray,
-    edges: np.ndarray,
-    copies: np.ndarray,
-    n: int,
-    cum: np.ndarray,
-    doc_of: np.ndarray,
-    docs: int,
-) -> np.ndarray:
-    """Characters covered by each document's most frequent n-gram (most copies, then the
-    earliest first copy), 0 where no n-gram repeats. ``starts`` are sorted by n-gram,
-    ``gram`` numbers them, ``edges`` are where each n-gram's run begins."""
-    firsts = np.minimum.reduceat(starts, edges)  # earliest copy of each n-gram
-    score = copies * len(cum) - firsts  # more copies win; among equals, the earlier
+    firsts: np.ndarray, copies: np.ndarray, n: int, spaced: bool, cum: np.ndarray,
+    doc_of: np.ndarray, docs: int,
+) -> np.ndarray:  # fmt: skip
+    """Per document, the characters of its most frequent n-gram (with ``spaced``, plus the
+    n - 1 spaces between its tokens) times its copies; most copies win, then the earliest
+    first copy; 0 where no n-gram repeats. ``firsts``: the first copy of each n-gram;
+    ``copies``: how many it has."""
+    score = copies * len(cum) - firsts
     doc = doc_of[firsts]
     best = np.zeros(docs, np.int64)
     np.maximum.at(best, doc, score)
-    won = (score == best[doc]) & (copies > 1)
-    return _span_chars(np.sort(starts[won[gram]]), n, cum, doc_of, docs)
+    won = np.flatnonzero((score == best[doc]) & (copies > 1))  # one per document at most
+    length = cum[firsts[won] + n] - cum[firsts[won]] + (n - 1) * spaced
+    return np.bincount(doc[won], weights=length * copies[won], minlength=docs)
+
+
+def _scanned_repeats(
+    starts: np.ndarray, n: int, cum: np.ndarray, doc_of: np.ndarray, docs: int
+) -> np.ndarray:
+    """Characters per document in the n-token spans at increasing ``starts`` that a left to
+    right reading counts: a span counts unless it begins inside the last span counted.
+
+    Each span's successor is the first start at or after its end; the counted spans are the
+    chain of successors from the first span (chains never cross documents: no span does).
+    The chain is marked by pointer doubling, log2(len(starts)) array steps; when no two
+    spans overlap (most prose), every span counts and there is no chain to follow."""
+    if not len(starts):
+        return np.zeros(docs)
+    following = np.searchsorted(starts, starts + n)
+    if not np.any(following[:-1] != np.arange(1, len(starts))):
+        counted = starts
+    else:
+        jump = np.append(following, len(starts))  # past the last span: stays there
+        on = np.zeros(len(jump), bool)
+        on[0] = True
+        while True:  # `on` holds the first 2**k spans of the chain, `jump` its 2**k-th step
+            reached = jump[np.flatnonzero(on)]
+            if on[reached].all():
+                break  # the chain has reached its end
+            on[reached] = True
+            jump = jump[jump]
+        counted = starts[on[:-1]]
+    return np.bincount(doc_of[counted], weights=cum[counted + n] - cum[counted], minlength=docs)
 
 
 def _span_chars(
     starts: np.ndarray, n: int, cum: np.ndarray, doc_of: np.ndarray, docs: int
 ) -> np.ndarray:
-    """Characters per document in the union of the n-word spans at increasing ``starts``
+    """Characters per document in the union of the n-token spans at increasing ``starts``
     (spans never cross documents); a span overlapping the one before counts from its end."""
     ends = starts + n
     lows = starts.copy()
@@ -470,6 +562,7 @@ __all__ = [
     "duplicate_stats",
     "ends_with_terminal",
     "language_code",
+    "NgramDoc",
     "ngram_char_fractions",
     "ngram_char_fractions_batch",
     "no_space_language",

@@ -25,6 +25,7 @@ from cleanpipe.document import Document
 from cleanpipe.stages.base import SignalFilter, register
 from cleanpipe.stages.data import stop_words_for
 from cleanpipe.stages.measure import (
+    NgramDoc,
     TextView,
     duplicate_stats,
     ends_with_terminal,
@@ -175,27 +176,39 @@ _TOP_NGRAMS = {2: 0.20, 3: 0.18, 4: 0.16}
 _DUP_NGRAMS = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
 
 
+#: what the n-gram rules of GopherRepetition can be counted over (``ngrams_of``)
+NGRAMS_OF = ("text", "words")
+
+
 @register("gopher_repetition")
 class GopherRepetition(SignalFilter):
     """Gopher repetition filter: Rae et al. 2021, appendix A.1.1 and table A1.
 
     Drops a document whose duplicate lines or paragraphs exceed 30% of all lines or
-    paragraphs, or 20% of their characters; whose most frequent 2-, 3- or 4-gram covers more
-    than 20%, 18% or 16% of the word characters; or whose repeated 5- to 10-grams cover more
-    than 15%, 14%, 13%, 12%, 11% or 10% of them (characters inside overlapping n-grams
-    counted once, as the paper asks).
+    paragraphs, or 20% of its characters; whose most frequent 2-, 3- or 4-gram covers more
+    than 20%, 18% or 16% of its characters; or whose repeated 5- to 10-grams cover more
+    than 15%, 14%, 13%, 12%, 11% or 10% of them.
 
-    Only the repeats count: a duplicate line, paragraph or n-gram is a second or later copy
-    of an earlier one, the reading of datatrove's ``GopherRepetitionFilter`` and so of
-    FineWeb (Penedo et al. 2024), the most-validated dataset built with these rules; the
-    paper's "all duplicate n-grams" does not settle it. ``count_first_copy=True`` counts
-    every copy of a repeated n-gram, the first included (twice as strict on a passage said
-    twice). n-grams are over the words of the word rules: lower-cased whitespace tokens
-    with surrounding punctuation ignored, a token made only of punctuation (``--``,
-    ``:-)``) not among them (datatrove's spaCy tokens include every mark; seeing such
-    tokens changed 2 of 937 held-out decisions and cost ~5% throughput). The fractions are
-    of the characters in words, as in RedPajama-V2's reproduction of these signals
-    (datatrove: of all characters, spaces included). Signals: ``dup_lines``, ``dup_paragraphs``,
+    Where the paper leaves the computation open, cleanpipe computes what datatrove's
+    ``GopherRepetitionFilter`` does, the implementation FineWeb (Penedo et al. 2024), the
+    most-validated dataset built with these rules, was filtered with: every fraction is of
+    the document's characters (``len(text)``); a duplicate line, paragraph or n-gram is a
+    second or later copy; repeated n-grams are counted reading left to right, each repeat
+    from where the last one counted ends (no character twice, as the paper asks); the top
+    n-gram is its length (spaces between its tokens included) times its copies, 0 when no
+    n-gram repeats; n-gram tokens are the words with the punctuation around them as tokens
+    of its own, as datatrove's spaCy tokens have it (an underline ``=====`` is five tokens;
+    :attr:`~cleanpipe.stages.measure.TextView.ngram_tokens`), lower-cased as the words.
+    Lines are the non-blank lines, stripped (datatrove splits on newlines and keeps blank
+    lines of spaces). 98.2% of 1,654 held-out documents get datatrove's keep/drop decision
+    (docs/quality.md; benchmarks/agreement_gopher_repetition.py).
+
+    ``ngrams_of="words"`` is RedPajama-V2's reading of the n-gram rules (Weber et al.
+    2024): n-grams of the words of the word rules (lower-cased, punctuation stripped, a
+    mark alone is not a word), fractions of the characters in words, the top n-gram's
+    characters without spaces; ``count_first_copy=True`` counts every copy of a repeated
+    n-gram, the first included, each character once (also RedPajama-V2's; twice as strict
+    on a passage said twice). Signals: ``dup_lines``, ``dup_paragraphs``,
     ``dup_line_chars``, ``dup_paragraph_chars``, ``top_{2,3,4}gram``, ``dup_{5..10}gram``.
     """
 
@@ -215,10 +228,14 @@ class GopherRepetition(SignalFilter):
         max_dup_8gram: float | None = _DUP_NGRAMS[8],
         max_dup_9gram: float | None = _DUP_NGRAMS[9],
         max_dup_10gram: float | None = _DUP_NGRAMS[10],
+        ngrams_of: str = "text",
         count_first_copy: bool = False,
         annotate_only: bool = False,
     ) -> None:
         super().__init__(annotate_only=annotate_only)
+        if ngrams_of not in NGRAMS_OF:
+            raise ValueError(f"ngrams_of must be text or words, got {ngrams_of!r}")
+        self.ngrams_of = ngrams_of
         self.count_first_copy = count_first_copy
         top = {2: max_top_2gram, 3: max_top_3gram, 4: max_top_4gram}
         dup = {
@@ -250,29 +267,40 @@ class GopherRepetition(SignalFilter):
         (:func:`~cleanpipe.stages.measure.ngram_char_fractions_batch`); per document, numpy's
         per-call overhead would outweigh the work on a few hundred words."""
         measured: list[dict[str, Any]] = []
-        word_lists: list[tuple[list[str], list[int]]] = []
+        ngram_docs: list[NgramDoc] = []
         wordy: list[dict[str, Any]] = []  # the signals of documents whose words count
         for doc in docs:
             view = text_view(doc.text)
-            lines, paragraphs = view.lines, view.paragraphs
-            dup_lines, dup_line_chars = duplicate_stats(lines)
-            dup_paras, dup_para_chars = duplicate_stats(paragraphs)
+            chars = len(doc.text)
+            dup_lines, dup_line_chars = duplicate_stats(view.lines)
+            dup_paras, dup_para_chars = duplicate_stats(view.paragraphs)
             signals: dict[str, Any] = {
-                "dup_lines": ratio(dup_lines, len(lines)),
-                "dup_paragraphs": ratio(dup_paras, len(paragraphs)),
-                "dup_line_chars": ratio(dup_line_chars, sum(view.line_lengths)),
-                "dup_paragraph_chars": ratio(dup_para_chars, sum(map(len, paragraphs))),
+                "dup_lines": ratio(dup_lines, len(view.lines)),
+                "dup_paragraphs": ratio(dup_paras, len(view.paragraphs)),
+                "dup_line_chars": ratio(dup_line_chars, chars),
+                "dup_paragraph_chars": ratio(dup_para_chars, chars),
             }
             if (self.top_ns or self.dup_ns) and self.word_rules_apply(doc, signals):
-                word_lists.append((view.words, view.word_lengths))
+                ngram_docs.append(self._ngram_doc(view))
                 wordy.append(signals)
             measured.append(signals)
         fractions = ngram_char_fractions_batch(
-            word_lists, self.top_ns, self.dup_ns, count_first_copy=self.count_first_copy
+            ngram_docs,
+            self.top_ns,
+            self.dup_ns,
+            spaced=self.ngrams_of == "text",
+            count_first_copy=self.count_first_copy,
         )
         for signals, ngrams in zip(wordy, fractions, strict=True):
             signals.update(ngrams)
         return measured
+
+    def _ngram_doc(self, view: TextView) -> NgramDoc:
+        """The tokens the n-gram rules count over, their lengths, and the whole they are
+        fractions of: all the text (``ngrams_of="text"``) or its words (``"words"``)."""
+        if self.ngrams_of == "text":
+            return view.ngram_tokens, view.ngram_token_lengths, len(view.text)
+        return view.words, view.word_lengths, sum(view.word_lengths)
 
 
 #: T5's reference code (c4_utils.py): lines must end in one of these ...

@@ -13,12 +13,10 @@ import re
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from cleanpipe.document import Document
 from cleanpipe.stages.base import STAGE_REGISTRY
-from cleanpipe.stages.measure import TextView, ngram_char_fractions, no_space_language, text_view
+from cleanpipe.stages.measure import TextView, no_space_language, text_view
 from cleanpipe.stages.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 
 GETTYSBURG = (
@@ -138,6 +136,12 @@ def defaults(cls) -> dict:
     return {k: p.default for k, p in inspect.signature(cls).parameters.items()}
 
 
+def only(rule: str) -> GopherRepetition:
+    """A GopherRepetition with every rule but ``rule`` (a parameter name) switched off."""
+    names = [name for name in defaults(GopherRepetition) if name.startswith("max_")]
+    return GopherRepetition(**{name: None for name in names if name != rule})
+
+
 def test_gopher_quality_defaults_are_the_papers():
     assert defaults(GopherQuality) == {
         "min_words": 50,
@@ -170,6 +174,7 @@ def test_gopher_repetition_defaults_are_table_a1():
         "max_dup_8gram": 0.12,
         "max_dup_9gram": 0.11,
         "max_dup_10gram": 0.10,
+        "ngrams_of": "text",
         "count_first_copy": False,
         "annotate_only": False,
     }
@@ -401,164 +406,6 @@ def test_word_rules_are_skipped_not_failed_for_languages_without_spaces(cls, tex
 def test_line_rules_still_apply_to_chinese():
     menu = "\n".join(f"• {line}" for line in CHINESE.replace("\n\n", "。").split("。") if line)
     assert reason(GopherQuality(), menu) == "gopher_quality:bullet_lines"
-
-
-# -- GopherRepetition --------------------------------------------------------------------
-
-
-def brute_force_ngrams(words, lengths, top, dup, count_first_copy=False):
-    """The n-gram signals by their definition, with strings and a coverage mask: for
-    ``dup``, the copies after the first of each repeated n-gram (or every copy)."""
-    total = sum(lengths)
-    out = {}
-    for n in top:
-        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
-        counts = Counter(grams)
-        value = 0.0
-        if counts and max(counts.values()) > 1 and total:
-            best = next(g for g in grams if counts[g] == max(counts.values()))
-            covered = [False] * len(words)
-            for i, g in enumerate(grams):
-                if g == best:
-                    covered[i : i + n] = [True] * n
-            value = round(sum(x for x, c in zip(lengths, covered, strict=True) if c) / total, 4)
-        out[f"top_{n}gram"] = value
-    for n in dup:
-        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
-        counts = Counter(grams)
-        covered = [False] * len(words)
-        seen = set()
-        for i, g in enumerate(grams):
-            if counts[g] > 1 and (count_first_copy or g in seen):
-                covered[i : i + n] = [True] * n
-            seen.add(g)
-        dup_chars = sum(x for x, c in zip(lengths, covered, strict=True) if c)
-        out[f"dup_{n}gram"] = round(dup_chars / total, 4) if total else 0.0
-    return out
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.sampled_from(["the", "of", "nation", "we", "can", "not", "a"]), max_size=80),
-    st.booleans(),
-)
-def test_hashed_ngram_signals_equal_their_definition(words, count_first_copy):
-    lengths = [len(w) for w in words]
-    top, dup = [2, 3, 4], [5, 6, 7, 8, 9, 10]
-    expected = brute_force_ngrams(words, lengths, top, dup, count_first_copy)
-    got = ngram_char_fractions(words, lengths, top, dup, count_first_copy=count_first_copy)
-    assert got == expected
-
-
-def only(rule: str) -> GopherRepetition:
-    """A GopherRepetition with every rule but ``rule`` (a parameter name) switched off."""
-    names = [name for name in defaults(GopherRepetition) if name.startswith("max_")]
-    return GopherRepetition(**{name: None for name in names if name != rule})
-
-
-def test_repeated_lines_30_percent_is_kept_more_is_dropped():
-    lines = list(UDHR[:7])
-    kept = "\n".join(lines + lines[:3])  # 3 of 10 lines repeat an earlier one
-    stage = only("max_dup_lines")
-    assert signals(stage, kept)["dup_lines"] == 0.3
-    assert reason(stage, kept) is None
-    dropped = "\n".join(lines[:6] + lines[:4])
-    assert reason(stage, dropped) == "gopher_repetition:dup_lines"
-
-
-def test_repeated_paragraphs_are_dropped():
-    page = "\n\n".join(UDHR[:4] + UDHR[:2])
-    stage = only("max_dup_paragraphs")
-    assert signals(stage, page)["dup_paragraphs"] == round(2 / 6, 4)
-    assert reason(stage, page) == "gopher_repetition:dup_paragraphs"
-
-
-def test_duplicate_line_characters_above_20_percent_are_dropped():
-    # one long article repeated once among short ones: few lines, many characters
-    lines = [UDHR[1], UDHR[0], UDHR[2], UDHR[3], UDHR[4], UDHR[5], UDHR[6], UDHR[1]]
-    page = "\n".join(lines)
-    stage = GopherRepetition()
-    meta = signals(stage, page)
-    assert meta["dup_lines"] <= 0.3  # one line in eight ...
-    assert meta["dup_line_chars"] > 0.2  # ... but a long one
-    assert reason(stage, page) == "gopher_repetition:dup_line_chars"
-
-
-def test_duplicate_paragraph_characters_above_20_percent_are_dropped():
-    paragraphs = [GETTYSBURG.split("\n\n")[1], UDHR[0], UDHR[2], GETTYSBURG.split("\n\n")[1]]
-    page = "\n\n".join(paragraphs)
-    stage = only("max_dup_paragraph_chars")
-    assert signals(stage, page)["dup_paragraph_chars"] > 0.2
-    assert reason(stage, page) == "gopher_repetition:dup_paragraph_chars"
-
-
-@pytest.mark.parametrize("n, limit", [(2, 0.20), (3, 0.18), (4, 0.16)])
-def test_each_top_ngram_rule_drops_a_chant(n, limit):
-    chant = "Never forget Gettysburg! " * 10 + " ".join(words_of(GETTYSBURG)[:30])
-    stage = only(f"max_top_{n}gram")
-    assert signals(stage, chant)[f"top_{n}gram"] > limit
-    assert reason(stage, chant) == f"gopher_repetition:top_{n}gram"
-
-
-def test_top_ngram_at_the_limit_is_kept():
-    words = words_of(GETTYSBURG)
-    stage = GopherRepetition()
-    for size in range(len(words), 20, -1):  # shrink the Address until "we can not" peaks
-        text = " ".join(words[:size])
-        if signals(stage, text)["top_3gram"] > 0.18:
-            break
-        kept = text
-    assert signals(stage, kept)["top_3gram"] <= 0.18
-    assert reason(stage, kept) is None
-
-
-def repeated_passage(fraction_window: tuple[float, float]) -> str:
-    """Real prose with one 12-word sentence said twice, padded with unique prose until the
-    repeated sentence covers a share of word characters inside ``fraction_window``."""
-    said_twice = "government of the people by the people shall not perish from the earth"
-    unique = words_of(PRIDE.replace("\n\n", " ") + " " + " ".join(UDHR[:2]))
-    low, high = fraction_window
-    for size in range(10, len(unique)):
-        text = f"{said_twice}. {' '.join(unique[:size])} {said_twice}."
-        view = TextView(text)
-        value = ngram_char_fractions(view.words, view.word_lengths, [], [5])["dup_5gram"]
-        if low < value <= high:
-            return text
-    raise AssertionError(f"no padding puts the repeat in {fraction_window}")
-
-
-@pytest.mark.parametrize(
-    "n, window", [(5, (0.15, 0.9)), (6, (0.14, 0.15)), (7, (0.13, 0.14)), (8, (0.12, 0.13))]
-)
-def test_each_duplicate_ngram_rule_drops_just_above_its_limit(n, window):
-    text = repeated_passage(window)
-    stage = GopherRepetition(max_top_2gram=None, max_top_3gram=None, max_top_4gram=None)
-    meta = signals(stage, text)
-    assert window[0] < meta[f"dup_{n}gram"] <= window[1]
-    assert reason(stage, text) == f"gopher_repetition:dup_{n}gram"
-
-
-@pytest.mark.parametrize("n, window", [(9, (0.11, 0.12)), (10, (0.10, 0.11))])
-def test_longest_duplicate_ngram_rules(n, window):
-    text = repeated_passage(window)
-    stage = GopherRepetition(max_top_2gram=None, max_top_3gram=None, max_top_4gram=None)
-    assert reason(stage, text) == f"gopher_repetition:dup_{n}gram"
-
-
-def test_duplicate_ngrams_at_the_limit_are_kept():
-    text = repeated_passage((0.13, 0.14))  # under the 5- and 6-gram limits ...
-    stage = GopherRepetition(
-        max_dup_7gram=None, max_dup_8gram=None, max_dup_9gram=None, max_dup_10gram=None
-    )
-    assert reason(stage, text) is None  # ... and the rules that it exceeds are off
-
-
-def test_overlapping_ngrams_count_each_character_once():
-    laugh = "ha " * 12
-    fractions = ngram_char_fractions(laugh.split(), [2] * 12, [2], [5])
-    assert fractions == {"top_2gram": 1.0, "dup_5gram": round(11 / 12, 4)}  # all but the 1st
-    every_copy = ngram_char_fractions(laugh.split(), [2] * 12, [2], [5], count_first_copy=True)
-    assert every_copy == {"top_2gram": 1.0, "dup_5gram": 1.0}
 
 
 # -- C4 ----------------------------------------------------------------------------------
