@@ -120,6 +120,28 @@ def _accounting(
     }
 
 
+def _map_totals(
+    mine: list[dict[str, Any]],
+) -> tuple[Counter, Counter, Counter, EstimateStats, dict[str, Counter]]:
+    """One source's map-task stats summed: records read (and drops while reading), records
+    skipped as no documents (web archives), what was staged, the token estimate, and the
+    stages' extra counts."""
+    read: Counter = Counter()
+    skipped: Counter = Counter()
+    staged: Counter = Counter()
+    estimate = EstimateStats()
+    extra: dict[str, Counter] = {}
+    for s in mine:
+        read.update(s["read"])
+        skipped.update(s.get("skipped", {}))
+        staged.update({k: s["kept"].get(k, 0) for k in ("docs", "tokens", "chars")})
+        if s.get("token_estimate"):
+            estimate.merge(s["token_estimate"])
+        for stage, values in s.get("stage_extra", {}).items():
+            extra.setdefault(stage, Counter()).update(values)
+    return read, skipped, staged, estimate, extra
+
+
 def _source_report(
     source: str,
     map_stats: list[dict[str, Any]],
@@ -133,15 +155,8 @@ def _source_report(
     """One source's section of report.json. Without ``plan`` and ``route_stats`` (a run that
     failed before the mixture was planned) only what the map step did."""
     mine = [s for s in map_stats if s["source"] == source]
-    read: Counter = Counter()
-    skipped: Counter = Counter()  # records that are no documents (web archives)
-    for s in mine:
-        read.update(s["read"])
-        skipped.update(s.get("skipped", {}))
+    read, skipped, staged, estimate, extra = _map_totals(mine)
     stages = _stage_totals(mine)
-    staged = Counter()
-    for s in mine:
-        staged.update({k: s["kept"].get(k, 0) for k in ("docs", "tokens", "chars")})
     routes = [r for r in route_stats or [] if r["task"].split("/")[0] == source]
     removed: Counter = Counter()
     for r in routes:
@@ -153,14 +168,6 @@ def _source_report(
     out: Counter = Counter()
     for sh in shard_stats:
         out.update(sh["sources"].get(source, {}))
-    estimate = EstimateStats()
-    for s in mine:
-        if s.get("token_estimate"):
-            estimate.merge(s["token_estimate"])
-    extra: dict[str, Counter] = {}
-    for s in mine:
-        for stage, values in s.get("stage_extra", {}).items():
-            extra.setdefault(stage, Counter()).update(values)
     report: dict[str, Any] = {
         "input_docs": read["records"],
         "records_read": read["records"] + sum(skipped.values()),
