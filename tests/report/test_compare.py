@@ -41,7 +41,7 @@ def test_compare_shows_signed_differences(report: dict) -> None:
 
 def test_compare_stays_readable_at_80_columns(report: dict) -> None:
     old, new = copy.deepcopy(report), copy.deepcopy(report)
-    c4 = new["sources"]["c4"]  # the pre-extracted web text: it drops 6 for dup_line_chars
+    c4 = new["sources"]["c4"]  # the pre-extracted web text
     c4["kept_docs"] = 1000
     c4["dropped"]["gopher_repetition:dup_line_chars"] = 1_234_567
     c4["output_tokens"] = 12_345_678
@@ -54,7 +54,7 @@ def test_compare_stays_readable_at_80_columns(report: dict) -> None:
     assert max(len(line) for line in text.splitlines()) <= 80
     words = set(text.split())
     # numbers, reasons and run labels whole, never cut or folded
-    before = report["sources"]["web"]["dropped"].get("gopher_repetition:dup_line_chars", 0)
+    before = report["sources"]["c4"]["dropped"].get("gopher_repetition:dup_line_chars", 0)
     grown = f"+{1_234_567 - before:,}"  # from the sample run's own count
     for whole in ("1,234,567", grown, "12,345,678", "gopher_repetition:dup_line_chars"):
         assert whole in words, whole
