@@ -416,7 +416,13 @@ def _build_dataclass(c: Checker, cls: type, data: dict[str, Any], path: str) -> 
 
 
 def _parse_dedup(c: Checker, raw: Any) -> DedupConfig | None:
-    from cleanpipe.dedup.config import DedupConfig, MinHashConfig, coerce_minhash
+    from cleanpipe.dedup.config import (
+        DedupConfig,
+        MinHashConfig,
+        ParagraphConfig,
+        coerce_minhash,
+        coerce_paragraphs,
+    )
 
     if raw is False:
         return None
@@ -434,6 +440,14 @@ def _parse_dedup(c: Checker, raw: Any) -> DedupConfig | None:
     elif minhash is not MISSING:
         c.error("dedup.minhash", f"expected false or a mapping, got {fmt(minhash)}")
         data.pop("minhash")
+    paragraphs = data.get("paragraphs", MISSING)
+    if isinstance(paragraphs, dict):
+        data["paragraphs"] = _build_dataclass(c, ParagraphConfig, paragraphs, "dedup.paragraphs")
+    elif paragraphs is None or isinstance(paragraphs, bool):
+        data["paragraphs"] = coerce_paragraphs(paragraphs)
+    elif paragraphs is not MISSING:
+        c.error("dedup.paragraphs", f"expected true, false or a mapping, got {fmt(paragraphs)}")
+        data.pop("paragraphs")
     return _build_dataclass(c, DedupConfig, data, "dedup")
 
 
@@ -474,12 +488,20 @@ def _parse_sources(c: Checker, raw: Any, base: Path) -> dict[str, SourceConfig]:
 
 
 def _check_source_priority(c: Checker, dedup: DedupConfig | None, names: list[str]) -> None:
-    for i, name in enumerate((dedup.source_priority or []) if dedup is not None else []):
-        if name not in names:
-            c.error(
-                f"dedup.source_priority[{i}]",
-                f"unknown source {name!r}; {suggest(name, names)}sources: {', '.join(names)}",
-            )
+    """Source names the dedup section lists (``source_priority``, ``paragraphs.sources``)
+    must be sources of the config."""
+    if dedup is None:
+        return
+    listed = [("dedup.source_priority", dedup.source_priority)]
+    if dedup.paragraphs is not None:
+        listed.append(("dedup.paragraphs.sources", dedup.paragraphs.sources))
+    for key, values in listed:
+        for i, name in enumerate(values or []):
+            if name not in names:
+                c.error(
+                    f"{key}[{i}]",
+                    f"unknown source {name!r}; {suggest(name, names)}sources: {', '.join(names)}",
+                )
 
 
 def parse_config(
