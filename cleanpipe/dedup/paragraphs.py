@@ -151,7 +151,9 @@ def find_repeats(
     else:
         cut_ranked = copies >= config.min_copies
     cut = np.sort(order[cut_ranked])  # back in input order
-    top = np.flatnonzero(start)[np.argsort(-sizes, kind="stable")[: config.examples]]
+    # the most repeated, ties to the first in input order: the same whatever the partitions
+    starts = np.flatnonzero(start)
+    top = starts[np.lexsort((order[starts], -sizes))[: config.examples]]
     top = top[sizes[group[top]] >= 2]
     firsts = order[top]
     return {

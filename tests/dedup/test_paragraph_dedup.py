@@ -98,7 +98,7 @@ def _write(folder: Path, records: list[dict[str, Any]], files: int = 2) -> None:
                 fh.write(json.dumps(r) + "\n")
 
 
-def _config(tmp_path: Path, dedup: str, sources: str | None = None) -> Path:
+def _config(tmp_path: Path, dedup: str, sources: str | None = None, out: str = "out") -> Path:
     sources = (
         sources
         or f"""
@@ -111,7 +111,7 @@ def _config(tmp_path: Path, dedup: str, sources: str | None = None) -> Path:
         tmp_path,
         f"""
 seed: 5
-output: {{path: {tmp_path / "out"}}}
+output: {{path: {tmp_path / out}}}
 sources:{sources}
 dedup: {dedup}
 mixture: {{total_tokens: max, max_epochs: 1}}
