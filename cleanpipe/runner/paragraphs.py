@@ -13,7 +13,8 @@ Two steps after the map, before the document dedup and the mixture plan:
    ``dedup:paragraphs_emptied``.
 
 Files are taken in sorted path order (source, then part), the order the document dedup's
-``keep: first`` uses, so the kept copy never depends on workers.
+``keep: first`` uses (with ``keep: source_priority``, its sources first, in that order), so
+the kept copy never depends on workers.
 """
 
 from __future__ import annotations
@@ -247,7 +248,8 @@ def run_paragraphs(
     if marker is not None and marker.get("fingerprint") == fingerprint:
         return marker["info"]
     mine = sorted(
-        (t for t in tasks if para.applies_to(t.source)), key=lambda t: _units_path(layout, t)
+        (t for t in tasks if para.applies_to(t.source)),
+        key=lambda t: _input_order(config, layout, t),
     )
     paths = tuple(_units_path(layout, t) for t in mine)
     total = sum(fs.parquet_file(p).metadata.num_rows for p in paths)
@@ -267,6 +269,18 @@ def run_paragraphs(
     info = _summary(layout, mine, found, edited, para)
     write_json_atomic({"fingerprint": fingerprint, "info": info}, marker_path)
     return info
+
+
+def _input_order(config: Config, layout: Layout, task: MapTask) -> tuple[int, str]:
+    """Where a file's units stand in input order: its path, as the document dedup's ``keep:
+    first``; with ``keep: source_priority`` the listed sources first, in their order (so a
+    paragraph's copy is kept where the document dedup keeps the document's)."""
+    dedup = config.dedup
+    rank = 0
+    if dedup is not None and dedup.keep == "source_priority" and dedup.source_priority:
+        listed = dedup.source_priority
+        rank = listed.index(task.source) if task.source in listed else len(listed)
+    return rank, _units_path(layout, task)
 
 
 def _remove_stale(layout: Layout, partitions: int) -> None:
