@@ -162,6 +162,9 @@ def test_every_copy_but_the_first_goes_and_unique_paragraphs_stay(tmp_path: Path
     assert para["chars_cut"] == sum((c - 1) * len(b) for b, c in copies.items())
     shown = {e["text"]: e["copies"] for e in para["most_repeated"]}
     assert shown[FOOTER[:159] + "\u2026"] == copies[FOOTER] and shown[NAV] == copies[NAV]
+    for name in ("report.md", "report.html"):  # people see what boilerplate went
+        shown_text = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert "Paragraph dedup (CCNet)" in shown_text and "By clicking" in shown_text
     # the mixture counted tokens after the cut: the shards hold what was planned
     assert web["output_tokens"] == web["tokens_available"]
     assert web["tokens_available"] < web["tokens_staged"]
