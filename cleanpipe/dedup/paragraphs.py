@@ -126,8 +126,9 @@ def find_repeats(
     order), units and characters cut per file, and the most repeated hashes with the
     location of their first copy.
 
-    Memory: 24 bytes per unit of the partition (hash, file, row, unit, chars as int32/64
-    arrays) plus 8 for the ``argsort`` and 8 for the sorted hashes, about 40 bytes."""
+    Memory: 24 bytes per unit of the partition (hash, file, row, unit, chars), 8 for the
+    ``argsort`` order, 8 for the sorted hashes (freed once runs are found) or the group ids,
+    8 for a group's size per unit, 1-2 for masks: about 50 bytes (docs/dedup.md)."""
     columns: list[list[np.ndarray]] = [[], [], [], [], []]
     for file, batch in parts:
         hashes = batch.column(2).to_numpy()
@@ -137,20 +138,27 @@ def find_repeats(
         for k, name in ((2, 0), (3, 1), (4, 3)):
             columns[k].append(batch.column(name).to_numpy()[sel])
     empty = [np.empty(0, t) for t in (np.uint64, np.int32, np.int32, np.int32, np.int32)]
-    hashes, files, rows, units, chars = (
-        np.concatenate(c) if c else e for c, e in zip(columns, empty, strict=True)
-    )
+    whole = []
+    while columns:  # each column's batches freed as soon as it is one array
+        parts, kind = columns.pop(0), empty.pop(0)
+        whole.append(np.concatenate(parts) if parts else kind)
+        del parts
+    hashes, files, rows, units, chars = whole
+    del whole
     order = np.argsort(hashes, kind="stable")  # stable: copies stay in input order
     ranked = hashes[order]
-    start = np.concatenate(([True], ranked[1:] != ranked[:-1])) if len(ranked) else ranked
+    start = np.empty(len(ranked), bool)
+    start[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=start[1:])
+    del ranked
     group = np.cumsum(start) - 1
     sizes = np.bincount(group) if len(group) else np.empty(0, np.int64)
-    copies = sizes[group]
+    least = 2 if config.keep == "first" else config.min_copies
+    cut_ranked = sizes[group] >= least
     if config.keep == "first":
-        cut_ranked = (copies >= 2) & ~start
-    else:
-        cut_ranked = copies >= config.min_copies
+        cut_ranked &= ~start
     cut = np.sort(order[cut_ranked])  # back in input order
+    del cut_ranked
     # the most repeated, ties to the first in input order: the same whatever the partitions
     starts = np.flatnonzero(start)
     top = starts[np.lexsort((order[starts], -sizes))[: config.examples]]
