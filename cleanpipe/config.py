@@ -432,22 +432,18 @@ def _parse_dedup(c: Checker, raw: Any) -> DedupConfig | None:
         c.error("dedup", f"expected false or a mapping, got {fmt(raw)}")
         return None
     data = dict(raw)
-    minhash = data.get("minhash", MISSING)
-    if isinstance(minhash, dict):  # checked key by key, for messages with key paths
-        data["minhash"] = _build_dataclass(c, MinHashConfig, minhash, "dedup.minhash")
-    elif minhash is None or isinstance(minhash, bool):
-        data["minhash"] = coerce_minhash(minhash)
-    elif minhash is not MISSING:
-        c.error("dedup.minhash", f"expected false or a mapping, got {fmt(minhash)}")
-        data.pop("minhash")
-    paragraphs = data.get("paragraphs", MISSING)
-    if isinstance(paragraphs, dict):
-        data["paragraphs"] = _build_dataclass(c, ParagraphConfig, paragraphs, "dedup.paragraphs")
-    elif paragraphs is None or isinstance(paragraphs, bool):
-        data["paragraphs"] = coerce_paragraphs(paragraphs)
-    elif paragraphs is not MISSING:
-        c.error("dedup.paragraphs", f"expected true, false or a mapping, got {fmt(paragraphs)}")
-        data.pop("paragraphs")
+    for key, cls, read_section in (
+        ("minhash", MinHashConfig, coerce_minhash),
+        ("paragraphs", ParagraphConfig, coerce_paragraphs),
+    ):
+        value = data.get(key, MISSING)
+        if isinstance(value, dict):  # checked key by key, for messages with key paths
+            data[key] = _build_dataclass(c, cls, value, f"dedup.{key}")
+        elif value is None or isinstance(value, bool):
+            data[key] = read_section(value)
+        elif value is not MISSING:
+            c.error(f"dedup.{key}", f"expected true, false or a mapping, got {fmt(value)}")
+            data.pop(key)
     return _build_dataclass(c, DedupConfig, data, "dedup")
 
 

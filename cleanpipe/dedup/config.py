@@ -178,29 +178,25 @@ class DedupConfig:
 def coerce_minhash(value: Any) -> MinHashConfig | None:
     """The one reading of ``dedup.minhash``: ``False``/``None`` is off, ``True`` the defaults,
     a mapping the parameters of a :class:`MinHashConfig`."""
-    if value is None or value is False:
-        return None
-    if value is True:
-        return MinHashConfig()
-    if isinstance(value, dict):
-        return MinHashConfig(**value)
-    if isinstance(value, MinHashConfig):
-        return value
-    raise ValueError(f"dedup.minhash must be a mapping or false, got {value!r}")
+    return _coerce_section(value, MinHashConfig, "dedup.minhash")
 
 
 def coerce_paragraphs(value: Any) -> ParagraphConfig | None:
     """The one reading of ``dedup.paragraphs``: ``False``/``None`` is off, ``True`` the
     defaults, a mapping the parameters of a :class:`ParagraphConfig`."""
+    return _coerce_section(value, ParagraphConfig, "dedup.paragraphs")
+
+
+def _coerce_section(value: Any, cls: type, name: str) -> Any:
     if value is None or value is False:
         return None
     if value is True:
-        return ParagraphConfig()
+        return cls()
     if isinstance(value, dict):
-        return ParagraphConfig(**value)
-    if isinstance(value, ParagraphConfig):
+        return cls(**value)
+    if isinstance(value, cls):
         return value
-    raise ValueError(f"dedup.paragraphs must be a mapping, true or false, got {value!r}")
+    raise ValueError(f"{name} must be a mapping, true or false, got {value!r}")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
