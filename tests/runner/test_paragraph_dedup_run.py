@@ -113,3 +113,21 @@ def test_local_and_ray_give_byte_identical_shards(
     assert _digests(tmp_path / "ray-out") == local_digests
     assert on_ray["dedup"]["paragraphs"] == local["dedup"]["paragraphs"]
     assert on_ray["dedup"]["paragraphs"]["partitions"] > 1
+
+
+def test_changing_keep_redoes_the_barrier_and_reuses_every_map_task(tmp_path: Path) -> None:
+    records, _, _ = _corpus(30)
+    _write(tmp_path / "in", records)
+    first = _run(_config(tmp_path, "{exact: false, minhash: false, paragraphs: true}"))
+    none = "{exact: false, minhash: false, paragraphs: {keep: none, min_doc_chars: 0}}"
+    again = _run(_config(tmp_path, none))
+    assert again["run"]["map_tasks_reused"] == again["run"]["map_tasks"] == 2
+    para = again["dedup"]["paragraphs"]
+    assert para["keep"] == "none" and para["units_cut"] > first["dedup"]["paragraphs"]["units_cut"]
+    text = "\n".join(_shard_texts(tmp_path / "out"))
+    assert not any(b in text for b in BOILERPLATE)
+
+
+def _shard_texts(out: Path) -> list[str]:
+    tables = [pq.read_table(p, columns=["text"]) for p in sorted((out / "data").glob("*"))]
+    return pa.concat_tables(tables).column("text").to_pylist()
