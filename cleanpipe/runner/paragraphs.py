@@ -51,6 +51,9 @@ __all__ = [
 
 #: units per barrier partition: at ~40 bytes a unit (docs/dedup.md), about 670 MB a task.
 PARTITION_UNITS = 1 << 24
+#: rows per row group of a cuts file: an edit task reads the groups whose ``file``
+#: statistics hold its file, not the partition's whole table.
+CUTS_ROW_GROUP = 65_536
 #: characters of a repeated unit shown in the report.
 EXAMPLE_CHARS = 160
 #: a staged file's edited rows: the text after the cut and its tokens, or emptied.
@@ -110,8 +113,10 @@ def run_partition(job: PartitionJob) -> dict[str, Any]:
                 yield file, batch
 
     found = find_repeats(parts(), job.partition, job.partitions, job.config)
+    cuts = found["cuts"]  # in input order: a file's cuts together
     with AtomicParquetWriter(job.out, CUT_SCHEMA) as out:
-        out.write(found["cuts"])  # one partition's cuts, already in input order
+        for start in range(0, cuts.num_rows, CUTS_ROW_GROUP):
+            out.write(cuts.slice(start, CUTS_ROW_GROUP))
     n_files = len(job.paths)
     return {
         "units": found["units"],
