@@ -416,7 +416,13 @@ def _build_dataclass(c: Checker, cls: type, data: dict[str, Any], path: str) -> 
 
 
 def _parse_dedup(c: Checker, raw: Any) -> DedupConfig | None:
-    from cleanpipe.dedup.config import DedupConfig, MinHashConfig, coerce_minhash
+    from cleanpipe.dedup.config import (
+        DedupConfig,
+        MinHashConfig,
+        ParagraphConfig,
+        coerce_minhash,
+        coerce_paragraphs,
+    )
 
     if raw is False:
         return None
@@ -426,14 +432,18 @@ def _parse_dedup(c: Checker, raw: Any) -> DedupConfig | None:
         c.error("dedup", f"expected false or a mapping, got {fmt(raw)}")
         return None
     data = dict(raw)
-    minhash = data.get("minhash", MISSING)
-    if isinstance(minhash, dict):  # checked key by key, for messages with key paths
-        data["minhash"] = _build_dataclass(c, MinHashConfig, minhash, "dedup.minhash")
-    elif minhash is None or isinstance(minhash, bool):
-        data["minhash"] = coerce_minhash(minhash)
-    elif minhash is not MISSING:
-        c.error("dedup.minhash", f"expected false or a mapping, got {fmt(minhash)}")
-        data.pop("minhash")
+    for key, cls, read_section in (
+        ("minhash", MinHashConfig, coerce_minhash),
+        ("paragraphs", ParagraphConfig, coerce_paragraphs),
+    ):
+        value = data.get(key, MISSING)
+        if isinstance(value, dict):  # checked key by key, for messages with key paths
+            data[key] = _build_dataclass(c, cls, value, f"dedup.{key}")
+        elif value is None or isinstance(value, bool):
+            data[key] = read_section(value)
+        elif value is not MISSING:
+            c.error(f"dedup.{key}", f"expected true, false or a mapping, got {fmt(value)}")
+            data.pop(key)
     return _build_dataclass(c, DedupConfig, data, "dedup")
 
 
@@ -474,12 +484,20 @@ def _parse_sources(c: Checker, raw: Any, base: Path) -> dict[str, SourceConfig]:
 
 
 def _check_source_priority(c: Checker, dedup: DedupConfig | None, names: list[str]) -> None:
-    for i, name in enumerate((dedup.source_priority or []) if dedup is not None else []):
-        if name not in names:
-            c.error(
-                f"dedup.source_priority[{i}]",
-                f"unknown source {name!r}; {suggest(name, names)}sources: {', '.join(names)}",
-            )
+    """Source names the dedup section lists (``source_priority``, ``paragraphs.sources``)
+    must be sources of the config."""
+    if dedup is None:
+        return
+    listed = [("dedup.source_priority", dedup.source_priority)]
+    if dedup.paragraphs is not None:
+        listed.append(("dedup.paragraphs.sources", dedup.paragraphs.sources))
+    for key, values in listed:
+        for i, name in enumerate(values or []):
+            if name not in names:
+                c.error(
+                    f"{key}[{i}]",
+                    f"unknown source {name!r}; {suggest(name, names)}sources: {', '.join(names)}",
+                )
 
 
 def parse_config(

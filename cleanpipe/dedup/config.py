@@ -13,12 +13,57 @@ from typing import Any
 
 from cleanpipe.dedup.hashes import fast_char_hash32, fast_word_hash32, sha1_hash32
 
-__all__ = ["DedupConfig", "MinHashConfig", "coerce_minhash"]
+__all__ = ["DedupConfig", "MinHashConfig", "ParagraphConfig", "coerce_minhash", "coerce_paragraphs"]
 
 SHINGLES = ("word", "char")
 HASHFUNCS = ("fast", "sha1")
 SCHEMES = ("affine32", "legacy")
 KEEP_POLICIES = ("first", "longest", "source_priority")
+UNITS = ("line", "paragraph")
+PARAGRAPH_KEEP = ("first", "none")
+
+
+@dataclass(frozen=True)
+class ParagraphConfig:
+    """Line or paragraph dedup across ALL sources (CCNet, Wenzek et al. 2020, section 3.1, as
+    LLaMA's CommonCrawl went through it): units repeated elsewhere are cut from documents.
+
+    ``unit`` is ``"line"`` (CCNet's unit) or ``"paragraph"`` (blank-line separated). Units
+    are compared by a 64-bit hash of their normalized text (case and all whitespace folded,
+    digits to 0 with ``digits: true``, as CCNet does); units shorter than ``min_chars``
+    normalized characters are never cut (CCNet keeps short lines too). ``keep: first`` keeps
+    the first copy in input order (sorted staged files, then row, then unit: the documents'
+    ``keep: first``); ``keep: none`` cuts every copy of a unit seen at least ``min_copies``
+    times (CCNet's aggressive mode). A document left with fewer than ``min_doc_chars``
+    characters is dropped (``dedup:paragraphs_emptied``). ``sources`` limits the cut to
+    those sources (None: all); units of the other sources are neither cut nor counted.
+    """
+
+    unit: str = "paragraph"
+    min_chars: int = 20
+    keep: str = "first"
+    min_copies: int = 2
+    min_doc_chars: int = 200
+    digits: bool = False
+    sources: list[str] | None = None
+    examples: int = 10
+
+    def __post_init__(self) -> None:
+        _check_choice("dedup.paragraphs.unit", self.unit, UNITS)
+        _check_choice("dedup.paragraphs.keep", self.keep, PARAGRAPH_KEEP)
+        for name, low in (("min_chars", 0), ("min_copies", 2), ("min_doc_chars", 0)):
+            if int(getattr(self, name)) < low:
+                raise ValueError(
+                    f"dedup.paragraphs.{name} must be >= {low}, got {getattr(self, name)!r}"
+                )
+        if self.sources is not None:
+            object.__setattr__(self, "sources", [str(s) for s in self.sources])
+
+    def applies_to(self, source: str) -> bool:
+        return self.sources is None or source in self.sources
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -106,9 +151,11 @@ class DedupConfig:
     keep: str = "first"
     source_priority: list[str] | None = None
     head_chars: int = 80
+    paragraphs: ParagraphConfig | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "minhash", coerce_minhash(self.minhash))
+        object.__setattr__(self, "paragraphs", coerce_paragraphs(self.paragraphs))
         _check_choice("dedup.keep", self.keep, KEEP_POLICIES)
         if self.source_priority is not None:
             object.__setattr__(self, "source_priority", [str(s) for s in self.source_priority])
@@ -120,6 +167,7 @@ class DedupConfig:
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["minhash"] = self.minhash.to_dict() if self.minhash is not None else None
+        out["paragraphs"] = self.paragraphs.to_dict() if self.paragraphs is not None else None
         return out
 
     @classmethod
@@ -130,15 +178,25 @@ class DedupConfig:
 def coerce_minhash(value: Any) -> MinHashConfig | None:
     """The one reading of ``dedup.minhash``: ``False``/``None`` is off, ``True`` the defaults,
     a mapping the parameters of a :class:`MinHashConfig`."""
+    return _coerce_section(value, MinHashConfig, "dedup.minhash")
+
+
+def coerce_paragraphs(value: Any) -> ParagraphConfig | None:
+    """The one reading of ``dedup.paragraphs``: ``False``/``None`` is off, ``True`` the
+    defaults, a mapping the parameters of a :class:`ParagraphConfig`."""
+    return _coerce_section(value, ParagraphConfig, "dedup.paragraphs")
+
+
+def _coerce_section(value: Any, cls: type, name: str) -> Any:
     if value is None or value is False:
         return None
     if value is True:
-        return MinHashConfig()
+        return cls()
     if isinstance(value, dict):
-        return MinHashConfig(**value)
-    if isinstance(value, MinHashConfig):
+        return cls(**value)
+    if isinstance(value, cls):
         return value
-    raise ValueError(f"dedup.minhash must be a mapping or false, got {value!r}")
+    raise ValueError(f"{name} must be a mapping, true or false, got {value!r}")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

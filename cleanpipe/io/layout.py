@@ -4,9 +4,13 @@
 OUT/
   manifest.json plan.json report.json report.md report.html .lock
   staging/<source>/part-NNNNN.parquet       staged documents (+ .sig.parquet, .signals.parquet,
-                                            .done.json: the map task's marker)
+                                            .units.parquet: paragraph hashes, .done.json:
+                                            the map task's marker)
   rejects/<source>/part-NNNNN.parquet       what the map task dropped, with reasons
   dedup/removed.parquet, dedup/done.json    the dedup barrier's decisions and marker
+  dedup/paragraphs/cuts-PPPP-of-NNNN.parquet  paragraph dedup: units to cut, per partition
+  dedup/paragraphs/<source>/part-NNNNN.parquet  its edits (text after the cut, tokens,
+                                            emptied), dedup/paragraphs.json its marker
   routing/<source>/part-NNNNN.parquet       routed copies (+ .done.json: the route marker)
   data/train-NNNNN-of-NNNNN.parquet         the shards
   tokens/train-NNNNN-of-NNNNN.bin           with output.token_files: each shard's tokens

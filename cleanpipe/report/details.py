@@ -110,7 +110,7 @@ def dedup_parts(
     examples: list[Any] = []
     other: list[str] = []
     for key, value in dedup.items():
-        if key == "enabled":
+        if key in ("enabled", "paragraphs"):  # paragraphs: paragraph_tables
             continue
         if key == "examples" and isinstance(value, list):
             examples = value
@@ -121,6 +121,28 @@ def dedup_parts(
         else:
             other.append(f"{key}: {json.dumps(value, sort_keys=True, default=str)}")
     return scalars, tables, examples, other
+
+
+PARAGRAPH_HEAD = ("source", "units cut", "chars cut", "docs edited", "docs emptied")
+REPEATED_HEAD = ("copies", "first in", "unit (start)")
+
+
+def paragraph_tables(dedup: Mapping[str, Any]) -> tuple[list[list[str]], list[list[str]]] | None:
+    """Paragraph dedup's rows for people: per source what was cut (:data:`PARAGRAPH_HEAD`),
+    and the most repeated units (:data:`REPEATED_HEAD`); None when it did not run."""
+    para = dedup.get("paragraphs")
+    if not isinstance(para, Mapping) or not para.get("enabled"):
+        return None
+    keys = ("units_cut", "chars_cut", "docs_edited", "docs_emptied")
+    sources = sorted(para.get("units_cut_per_source", {}))
+    per_source = [
+        [s, *(view.fmt(para.get(f"{k}_per_source", {}).get(s, 0)) for k in keys)] for s in sources
+    ]
+    repeated = [
+        [view.fmt(u["copies"]), u["source"], " ".join(u["text"].split())]
+        for u in para.get("most_repeated", [])
+    ]
+    return per_source, repeated
 
 
 CLUSTER_HEAD = ("member", "id", "source", "text (start)")

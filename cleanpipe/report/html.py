@@ -473,6 +473,12 @@ def _html_dedup(report: Report) -> str:
             classes = ["kept" if r[0] == "kept" else "" for r in cluster.rows]
             out.append(_table(details.CLUSTER_HEAD, rows, row_classes=classes, raw=range(4)))
     out += [f"<pre>{_e(line)}</pre>" for line in other]
+    if (para := details.paragraph_tables(dedup)) is not None:
+        out.append("<h3>Paragraph dedup (CCNet)</h3>")
+        out.append(_table(details.PARAGRAPH_HEAD, para[0], numeric=range(1, 5)))
+        if para[1]:
+            out.append("<p>Most repeated units (one copy kept with <code>keep: first</code>):</p>")
+            out.append(_table(details.REPEATED_HEAD, para[1], numeric=[0]))
     out.append("</section>")
     return "".join(out)
 

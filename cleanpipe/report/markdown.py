@@ -186,6 +186,17 @@ def _md_dedup(report: Report) -> list[str]:
             out += [_md_table(details.CLUSTER_HEAD, rows), ""]
     for line in other:
         out += [_md_fence(line), ""]
+    if (para := details.paragraph_tables(dedup)) is not None:
+        per_source, repeated = para
+        out += [
+            "### Paragraph dedup (CCNet)",
+            "",
+            _md_table(details.PARAGRAPH_HEAD, per_source, [1, 2, 3, 4]),
+            "",
+        ]
+        if repeated:
+            out += ["Most repeated units (one copy kept with `keep: first`):", ""]
+            out += [_md_table(details.REPEATED_HEAD, repeated, [0]), ""]
     return out
 
 

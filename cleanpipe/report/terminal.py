@@ -177,6 +177,9 @@ def dedup_summary_rows(dedup: Mapping[str, Any]) -> list[tuple[str, str]]:
     if examples:
         rows.append(("example clusters", f"{len(examples)} (in report.html and report.md)"))
     rows += [(line.split(":", 1)[0], "(in report.json)") for line in other]
+    if (para := details.paragraph_tables(dedup)) is not None:
+        cut = ", ".join(f"{r[0]}: {r[1]} units, {r[2]} chars" for r in para[0])
+        rows.append(("paragraphs cut", cut or "none"))
     return rows
 
 

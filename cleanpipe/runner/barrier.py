@@ -25,6 +25,7 @@ from cleanpipe.io import fs
 from cleanpipe.io.layout import TEMPORARY_INFIX, Layout
 from cleanpipe.io.writers import AtomicParquetWriter, write_json_atomic
 from cleanpipe.mixture import MixturePlan
+from cleanpipe.runner.paragraphs import Edits, paragraph_edits
 from cleanpipe.runner.tasks import MapTask, ShardLayout, read_marker
 
 #: rows per row group of dedup/removed.parquet: a task's drops are found by the row groups'
@@ -123,6 +124,20 @@ def removed_rows(root: str, task: MapTask) -> Removed:
     return Removed(table.column("row").to_numpy(), table.column("reason").to_pylist())
 
 
+def removed_and_edits(config: Config, root: str, task: MapTask) -> tuple[Removed, Edits]:
+    """A map task's removed rows (document dedup, then the documents paragraph dedup
+    emptied: ``paragraphs_emptied``, each row counted once) and its paragraph edits."""
+    removed = removed_rows(root, task)
+    edits = paragraph_edits(config, root, task)
+    emptied = np.setdiff1d(edits.emptied_rows, removed.rows)
+    if not len(emptied):
+        return removed, edits
+    rows = np.concatenate([removed.rows, emptied])
+    reasons = removed.reasons + ["paragraphs_emptied"] * len(emptied)
+    order = np.argsort(rows, kind="stable")
+    return Removed(rows[order], [reasons[i] for i in order.tolist()]), edits
+
+
 # -- the mixture plan's inputs ----------------------------------------------------------------
 
 
@@ -139,7 +154,8 @@ def _row_hashes(seed: int, source: str, table: pa.Table) -> np.ndarray:
 def surviving_hashes(
     config: Config, root: str, tasks: list[MapTask]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(row hash, tokens) of every staged document not removed by dedup, per source."""
+    """(row hash, tokens) of every staged document not removed by dedup, per source, its
+    tokens counted after the paragraph cut."""
     layout = Layout(root)
     hashes: dict[str, list[np.ndarray]] = {s: [] for s in config.sources}
     tokens: dict[str, list[np.ndarray]] = {s: [] for s in config.sources}
@@ -147,8 +163,9 @@ def surviving_hashes(
         table = fs.read_table(
             layout.staged(task.source, task.part), columns=["_file", "_pos", "tokens"]
         )
-        keep = removed_rows(root, task).mask(table.num_rows)
-        table = table.filter(pa.array(keep))
+        removed, edits = removed_and_edits(config, root, task)
+        # the tokens after the paragraph cut: the mixture plans what the shards will hold
+        table = edits.apply(table).filter(pa.array(removed.mask(table.num_rows)))
         hashes[task.source].append(_row_hashes(config.seed, task.source, table))
         tokens[task.source].append(table.column("tokens").to_numpy().astype(np.int64))
     return (

@@ -31,6 +31,7 @@ from cleanpipe.runner.folder import (
     remove_stale_task_files,
 )
 from cleanpipe.runner.map import run_map_task
+from cleanpipe.runner.paragraphs import run_paragraphs
 from cleanpipe.runner.route import run_route_task
 from cleanpipe.runner.shard import run_shard_task, token_manifest
 from cleanpipe.runner.tasks import (
@@ -140,7 +141,12 @@ class _Run:
         config, layout, tasks = self.config, self.layout, self.tasks
         inputs = barrier.dedup_inputs(config, [self.fingerprints[t.name] for t in tasks])
         dedup_fp = fingerprint(inputs)
+        # paragraph dedup first: its edits are what the document dedup drops and the
+        # mixture counts (run as executor tasks: one per hash partition, one per file)
+        paragraphs = run_paragraphs(config, layout, tasks, dedup_fp, self.executor)
         dedup_info = barrier.run_dedup(config, layout, tasks, dedup_fp)
+        if dedup_info.get("enabled") or paragraphs["enabled"]:
+            dedup_info = {**dedup_info, "enabled": True, "paragraphs": paragraphs}
         hashes, tokens = barrier.surviving_hashes(config, layout.root, tasks)
         barrier.check_sources_left(config, layout, tasks, map_stats, tokens)
         plan = plan_mixture(config, hashes, tokens)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cleanpipe.config import SourceConfig
+from cleanpipe.dedup.paragraphs import UNIT_SCHEMA, unit_table
 from cleanpipe.dedup.signatures import dedup_signatures, signature_schema
 from cleanpipe.document import Document
 from cleanpipe.errors import RunError
@@ -117,10 +118,16 @@ def _stage_documents(job: MapJob, docs: Iterator[Document], state: _MapState) ->
     """Write the documents that leave the stages, with their origins, token counts and
     (with dedup on) signatures; all files appear together or not at all."""
     layout, task, dedup = Layout(job.root), job.task, job.config.dedup
-    signatures = None
+    signatures = units = None
     if dedup is not None:
         path = layout.staged(task.source, task.part, "sig.parquet")
         signatures = AtomicParquetWriter(path, signature_schema(dedup))
+    para = dedup.paragraphs if dedup is not None else None
+    if para is not None and para.applies_to(task.source):
+        units = AtomicParquetWriter(
+            layout.staged(task.source, task.part, "units.parquet"), UNIT_SCHEMA
+        )
+    writers = [w for w in (signatures, units) if w is not None]
     try:
         with AtomicParquetWriter(layout.staged(task.source, task.part), STAGED_SCHEMA) as out:
             for batch in batched(docs, MAP_BATCH):
@@ -129,6 +136,8 @@ def _stage_documents(job: MapJob, docs: Iterator[Document], state: _MapState) ->
                 keys = [f"{file}:{position}" for file, position in where]
                 tokens = state.counter.count(keys, [d.text for d in batch])
                 out.write(staged_table(batch, tokens, where))
+                if units is not None:  # the paragraph hashes, keyed on the staged row
+                    units.write(unit_table([d.text for d in batch], state.kept["docs"], para))
                 state.kept["docs"] += len(batch)
                 state.kept["tokens"] += sum(tokens)
                 state.kept["chars"] += sum(len(d.text) for d in batch)
@@ -137,12 +146,12 @@ def _stage_documents(job: MapJob, docs: Iterator[Document], state: _MapState) ->
                     state.collector.observe(doc, key=key)
                 if signatures is not None:
                     signatures.write(dedup_signatures(batch, dedup))
-        if signatures is not None:
-            signatures.close()
+        for writer in writers:
+            writer.close()
         state.rejects.close()
     except BaseException:
-        if signatures is not None:
-            signatures.abort()
+        for writer in writers:
+            writer.abort()
         state.rejects.abort()
         raise
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,7 +21,7 @@ from cleanpipe.io import fs
 from cleanpipe.io.layout import Layout
 from cleanpipe.io.writers import STAGED_SCHEMA, AtomicParquetWriter, write_json_atomic
 from cleanpipe.mixture import MixturePlan, SourcePlan
-from cleanpipe.runner.barrier import removed_rows, row_hash
+from cleanpipe.runner.barrier import removed_and_edits, row_hash
 from cleanpipe.runner.tasks import RouteJob, ShardLayout, returns_memory
 
 #: routed rows: staged columns, the copy number, and where the copy goes.
@@ -64,10 +65,13 @@ def run_route_task(job: RouteJob) -> dict[str, Any]:
     task, config = job.task, job.config
     layout = Layout(job.root)
     plan = MixturePlan.from_dict(job.plan).sources[task.source]
-    removed = removed_rows(job.root, task)
-    table = fs.read_table(layout.staged(task.source, task.part))
+    removed, edits = removed_and_edits(config, job.root, task)
+    original = fs.read_table(layout.staged(task.source, task.part))
+    # paragraph dedup first: the documents kept carry the text (and tokens) after the cut
+    table = edits.apply(original)
     survives = removed.mask(table.num_rows).tolist()
-    removed_text = table.column("text").take(pa.array(removed.rows, pa.int64()))
+    removed_text = original.column("text").take(pa.array(removed.rows, pa.int64()))
+    survived_edits = ~np.isin(edits.rows, removed.rows)
     copies, unsampled = _copies(config.seed, task.source, plan, job.layout, table, survives)
     shards, slices, orders, rows, copy_no = ([c[k] for c in copies] for k in range(5))
     routed = (
@@ -94,7 +98,9 @@ def run_route_task(job: RouteJob) -> dict[str, Any]:
         # the accounting of this file's staged rows, each counted once by _copies
         "staged": table.num_rows,
         "removed": removed.counts(),
-        "removed_chars": pc.sum(pc.utf8_length(removed_text)).as_py() or 0,
+        # whole removed documents, and the paragraphs cut from the documents kept
+        "removed_chars": (pc.sum(pc.utf8_length(removed_text)).as_py() or 0)
+        + int(edits.chars_cut[survived_edits].sum()),
         "sampled": sum(1 for c in copy_no if c == 0),
         "not_sampled": unsampled,
     }

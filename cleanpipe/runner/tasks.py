@@ -146,6 +146,9 @@ def map_fingerprint(task: MapTask, config: Config) -> str:
         # the url columns are written either way: turning URL dedup on or off redoes only
         # the barrier (whose fingerprint has the whole dedup section), not every map task
         dedup.pop("urls")
+        if dedup["paragraphs"] is not None:  # the units written depend on these alone
+            unit_keys = ("unit", "min_chars", "digits", "sources")
+            dedup["paragraphs"] = {k: dedup["paragraphs"][k] for k in unit_keys}
     return fingerprint(
         {
             "files": files,
