@@ -104,6 +104,7 @@ class LocalExecutor:
         self.workers = max(1, workers or default_workers())
         self.progress_enabled = progress
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_used = False  # has the pool run a task (not just start()'s imports)?
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -132,11 +133,13 @@ class LocalExecutor:
         with make_progress(self.progress_enabled) as progress:
             bar = progress.add_task(description, total=len(items))
             if self.workers == 1 or len(items) == 1:
+                self._stop_idle_workers()
                 for i, item in enumerate(items):
                     results[i] = fn(item)
                     progress.advance(bar)
                 return results
             pool = self._get_pool()
+            self._pool_used = True
             env = forwarded_env()
             futures: dict[Future[R], int] = {
                 pool.submit(_call_with_env, fn, item, env): i for i, item in enumerate(items)
@@ -155,6 +158,13 @@ class LocalExecutor:
                     future.cancel()
                 raise
         return results
+
+    def _stop_idle_workers(self) -> None:
+        """Stop workers that have only run :meth:`start`'s imports before a task runs in this
+        process: on 2 cores they took CPU from it (a one-file run never uses them; a later
+        step with several tasks starts the pool again)."""
+        if self._pool is not None and not self._pool_used:
+            self.close(wait=False)
 
     def close(self, wait: bool = True) -> None:
         """Shut the workers down; ``wait=False`` stops them at once, even in the middle of
