@@ -92,3 +92,22 @@ def test_a_step_of_one_task_stops_idle_workers_and_a_later_step_starts_them_agai
         assert again is not None
         assert pool.map(abs, [-4], "one again") == [4]
         assert pool._pool is again
+
+
+def test_close_after_a_finished_step_does_not_wait_for_the_workers_own_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # workers whose interpreter exit takes a minute (an atexit hook standing in for the
+    # teardown of big modules and caches): with every result in, close() stops them at once
+    (tmp_path / "slow_to_exit_for_test.py").write_text(
+        "import atexit, time\natexit.register(time.sleep, 60)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pool = LocalExecutor(workers=2, progress=False)
+    pool.start(preload=["slow_to_exit_for_test"])
+    assert pool.map(abs, [-1, -2, -3, -4], "test") == [1, 2, 3, 4]
+    pids = list(pool._pool._processes)  # type: ignore[union-attr]
+    closed = time.monotonic()
+    pool.close()
+    assert time.monotonic() - closed < 30  # far below the minute each exit would take
+    assert not any(_running(pid) for pid in pids)
