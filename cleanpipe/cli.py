@@ -140,6 +140,9 @@ def _run(
         # before this process's own imports, they only competed with them for the cores.)
         pool = LocalExecutor(workers, progress=not quiet)
         pool.start(preload=["cleanpipe.runner"])
+    from cleanpipe.executors.local import arrow_without_pandas
+
+    arrow_without_pandas()  # this process converts no pandas objects
     try:
         try:
             config = _load(config_path, output)

@@ -9,9 +9,11 @@ on them. The public suffix list is tldextract's bundled snapshot; nothing is eve
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
 #: ports a scheme implies; ``http://a.org:80/`` and ``http://a.org/`` are one page.
 DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
@@ -19,6 +21,10 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
 
 @functools.lru_cache(maxsize=1)
 def _extractor() -> tldextract.TLDExtract:
+    # imported here: tldextract brings requests and urllib3 (~0.1 s), which every worker
+    # would pay at start-up; only a host lookup needs it
+    import tldextract
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-
-import ftfy
-from ftfy.badness import is_bad
-from ftfy.chardata import CONTROL_CHARS, LIGATURES
 
 from cleanpipe.document import Document
 from cleanpipe.stages.base import Transform, register
 
+# ftfy is imported where it is used: every worker imports this module (the stage registry),
+# and ftfy costs ~50 ms of start-up that only a run with `normalize` needs.
+
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
-# Every character some ftfy step we use would change, other than mojibake (which is_bad
-# finds): control characters, C1 controls, escape, line separators, surrogates, ligatures.
-_FTFY_TARGETS = re.compile(
-    "["
-    + "".join(re.escape(chr(c)) for c in sorted(CONTROL_CHARS))
-    + "".join(re.escape(chr(c)) for c in sorted(LIGATURES))
-    + "\x1b\x80-\x9f\r\u2028\u2029\x85\ud800-\udfff"
-    + "]"
-)
+
+
+@functools.lru_cache(maxsize=1)
+def _ftfy_targets() -> re.Pattern[str]:
+    """Every character some ftfy step we use would change, other than mojibake (which
+    is_bad finds): control characters, C1 controls, escape, line separators, surrogates,
+    ligatures."""
+    from ftfy.chardata import CONTROL_CHARS, LIGATURES
+
+    return re.compile(
+        "["
+        + "".join(re.escape(chr(c)) for c in sorted(CONTROL_CHARS))
+        + "".join(re.escape(chr(c)) for c in sorted(LIGATURES))
+        + "\x1b\x80-\x9f\r\u2028\u2029\x85\ud800-\udfff"
+        + "]"
+    )
+
+
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 # ASCII text that ftfy could still change: escapes, control characters, HTML entities.
 _ASCII_NEEDS_FTFY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r]")
@@ -55,6 +64,10 @@ class Normalize(Transform):
             )
         self.normalization = normalization
         self.tidy_whitespace = tidy_whitespace
+        import ftfy
+
+        self._fix_text = ftfy.fix_text
+        self._ftfy_targets = _ftfy_targets()
         self._ftfy_config = ftfy.TextFixerConfig(
             unescape_html=unescape_html,
             fix_encoding=fix_encoding,
@@ -72,7 +85,7 @@ class Normalize(Transform):
     def normalize_text(self, text: str) -> str:
         """The whole repair on one string (what :meth:`transform` applies per document)."""
         if self._needs_ftfy(text):
-            text = ftfy.fix_text(text, self._ftfy_config)
+            text = self._fix_text(text, self._ftfy_config)
         if self.tidy_whitespace:
             text = _MANY_BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("", text)).strip()
         return text
@@ -87,7 +100,7 @@ class Normalize(Transform):
         if text.isascii():
             return _ASCII_NEEDS_FTFY.search(text) is not None
         return (
-            _FTFY_TARGETS.search(text) is not None
+            self._ftfy_targets.search(text) is not None
             or looks_like_mojibake(text)
             or (
                 self.normalization is not None
@@ -109,6 +122,8 @@ def looks_like_mojibake(text: str) -> bool:
     match, so it is run on those, merged where they touch and joined by NUL (which no
     pattern matches); text that is mostly non-ASCII is checked whole.
     """
+    from ftfy.badness import is_bad
+
     spans: list[list[int]] = []
     for match in _NON_ASCII_RUN.finditer(text):
         start = max(0, match.start() - _BADNESS_REACH)

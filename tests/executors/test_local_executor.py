@@ -73,3 +73,41 @@ def test_tasks_see_cleanpipe_variables_set_after_the_workers_started(
 def test_workers_ignore_ctrl_c_the_driver_stops_them() -> None:
     with LocalExecutor(workers=2, progress=False) as pool:
         assert pool.map(_ignores_ctrl_c, [1, 2, 3], "test") == [True] * 3
+
+
+def test_a_step_of_one_task_stops_idle_workers_and_a_later_step_starts_them_again() -> None:
+    with LocalExecutor(workers=2, progress=False) as pool:
+        pool.start(preload=["cleanpipe.runner"])
+        started = list(pool._pool._processes.values())  # type: ignore[union-attr]
+        # one task runs in this process: the workers, which only ran start()'s imports,
+        # would take the cores from it, so they are stopped
+        assert pool.map(abs, [-7], "one") == [7]
+        assert pool._pool is None
+        for process in started:
+            process.join(timeout=60)
+            assert not process.is_alive()
+        # a step of several tasks starts workers again, and then they stay for the next step
+        assert pool.map(abs, [-1, -2, -3], "several") == [1, 2, 3]
+        again = pool._pool
+        assert again is not None
+        assert pool.map(abs, [-4], "one again") == [4]
+        assert pool._pool is again
+
+
+def test_close_after_a_finished_step_does_not_wait_for_the_workers_own_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # workers whose interpreter exit takes a minute (an atexit hook standing in for the
+    # teardown of big modules and caches): with every result in, close() stops them at once
+    (tmp_path / "slow_to_exit_for_test.py").write_text(
+        "import atexit, time\natexit.register(time.sleep, 60)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pool = LocalExecutor(workers=2, progress=False)
+    pool.start(preload=["slow_to_exit_for_test"])
+    assert pool.map(abs, [-1, -2, -3, -4], "test") == [1, 2, 3, 4]
+    pids = list(pool._pool._processes)  # type: ignore[union-attr]
+    closed = time.monotonic()
+    pool.close()
+    assert time.monotonic() - closed < 30  # far below the minute each exit would take
+    assert not any(_running(pid) for pid in pids)

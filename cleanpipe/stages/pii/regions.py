@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+# phonenumbers is imported in the functions that use it (after the first call, a dictionary
+# lookup): every worker imports this module with the stage registry, and it costs ~30 ms of
+# start-up that only a run with `pii` needs.
 
 #: Regions whose numbers a document in each language most likely holds (most likely first).
 LANG_REGIONS: dict[str, tuple[str, ...]] = {
@@ -109,6 +110,9 @@ def national_valid(digits: str, region: str) -> tuple[int, ...] | None:
     NANP numbers (the ``1`` is rarely written) and mobiles where they are written without
     it (Chinese ``1xx xxxx xxxx``, Indian ``9xxxx xxxxx``).
     """
+    import phonenumbers
+    from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+
     meta = PhoneMetadata.metadata_for_region(region)
     if meta is None:
         return None
@@ -130,6 +134,8 @@ def national_valid(digits: str, region: str) -> tuple[int, ...] | None:
 @lru_cache(maxsize=65536)
 def international_valid(digits: str) -> bool:
     """``digits`` (country code first, no ``+``) is a valid number somewhere."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
@@ -139,6 +145,8 @@ def international_valid(digits: str) -> bool:
 
 def check_regions(regions: list[str]) -> tuple[str, ...]:
     """Upper-cased region codes, each one libphonenumber knows (else ``ValueError``)."""
+    from phonenumbers import PhoneMetadata
+
     codes = tuple(dict.fromkeys(r.upper() for r in regions))
     unknown = [r for r in codes if PhoneMetadata.metadata_for_region(r) is None]
     if unknown:
