@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from cleanpipe.io.layout import TEMPORARY_INFIX, Layout
 from cleanpipe.io.writers import AtomicParquetWriter, write_json_atomic
 from cleanpipe.mixture import MixturePlan
 from cleanpipe.runner.paragraphs import Edits, paragraph_edits
+from cleanpipe.runner.removed import Removed, removed_rows
 from cleanpipe.runner.tasks import MapTask, ShardLayout, read_marker
 
 #: rows per row group of dedup/removed.parquet: a task's drops are found by the row groups'
@@ -45,12 +45,6 @@ def row_hash(seed: int, source: str, file: str, position: int) -> int:
 
 
 # -- dedup ----------------------------------------------------------------------------------
-
-
-def _signature_file(layout: Layout, task: MapTask) -> str:
-    """The task's signature file relative to the output folder: the ``file`` of its drops
-    in dedup/removed.parquet (relative, so a moved or copied output folder still works)."""
-    return layout.relative(layout.staged(task.source, task.part, "sig.parquet"))
 
 
 def run_dedup(config: Config, layout: Layout, tasks: list[MapTask], fingerprint: str) -> dict:
@@ -94,39 +88,10 @@ def dedup_inputs(config: Config, fingerprints: list[str]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Removed:
-    """A map task's staged rows that dedup removed: positions in the staged file (ascending)
-    and each one's reason (``exact`` or ``near``)."""
-
-    rows: np.ndarray
-    reasons: list[str]
-
-    def mask(self, n_rows: int) -> np.ndarray:
-        """True for the staged rows that survive dedup."""
-        keep = np.ones(n_rows, dtype=bool)
-        keep[self.rows] = False
-        return keep
-
-    def counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(f"dedup:{r}" for r in self.reasons).items()))
-
-
-def removed_rows(root: str, task: MapTask) -> Removed:
-    """The staged rows of a map task that dedup removed. Only this task's drops are read: a
-    route task's memory does not grow with the duplicates of the whole source."""
-    layout = Layout(root)
-    if not fs.exists(layout.removed):
-        return Removed(np.empty(0, np.int64), [])
-    mine = [("file", "==", _signature_file(layout, task))]
-    table = fs.read_table(layout.removed, columns=["row", "reason"], filters=mine)
-    table = table.sort_by("row")
-    return Removed(table.column("row").to_numpy(), table.column("reason").to_pylist())
-
-
 def removed_and_edits(config: Config, root: str, task: MapTask) -> tuple[Removed, Edits]:
     """A map task's removed rows (document dedup, then the documents paragraph dedup
-    emptied: ``paragraphs_emptied``, each row counted once) and its paragraph edits."""
+    emptied: ``paragraphs_emptied``) and its paragraph edits. Paragraph dedup leaves the
+    removed documents out, so no row is both; the set difference keeps it that way."""
     removed = removed_rows(root, task)
     edits = paragraph_edits(config, root, task)
     emptied = np.setdiff1d(edits.emptied_rows, removed.rows)

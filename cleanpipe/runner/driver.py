@@ -141,10 +141,12 @@ class _Run:
         config, layout, tasks = self.config, self.layout, self.tasks
         inputs = barrier.dedup_inputs(config, [self.fingerprints[t.name] for t in tasks])
         dedup_fp = fingerprint(inputs)
-        # paragraph dedup first: its edits are what the document dedup drops and the
-        # mixture counts (run as executor tasks: one per hash partition, one per file)
-        paragraphs = run_paragraphs(config, layout, tasks, dedup_fp, self.executor)
+        # document dedup (URL, exact, near) decides on the staged text; paragraph dedup then
+        # runs over the documents it kept, so a paragraph's kept copy is never in a removed
+        # document; its edits are what the route step writes and the mixture counts (executor
+        # tasks: one per hash partition, one per file)
         dedup_info = barrier.run_dedup(config, layout, tasks, dedup_fp)
+        paragraphs = run_paragraphs(config, layout, tasks, dedup_fp, self.executor)
         if dedup_info.get("enabled") or paragraphs["enabled"]:
             dedup_info = {**dedup_info, "enabled": True, "paragraphs": paragraphs}
         hashes, tokens = barrier.surviving_hashes(config, layout.root, tasks)

@@ -1,6 +1,6 @@
 """The paragraph-dedup barrier (:mod:`cleanpipe.dedup.paragraphs`) run as executor tasks.
 
-Two steps after the map, before the document dedup and the mixture plan:
+Two steps after the document dedup, over the documents it kept, before the mixture plan:
 
 1. one task per hash-prefix partition reads the unit hashes every map task wrote
    (``staging/<source>/part-N.units.parquet``) and writes the units to cut
@@ -38,6 +38,7 @@ from cleanpipe.executors.base import Executor
 from cleanpipe.io import fs
 from cleanpipe.io.layout import TEMPORARY_INFIX, Layout, part_name
 from cleanpipe.io.writers import AtomicParquetWriter, write_json_atomic, write_table_atomic
+from cleanpipe.runner.removed import removed_rows
 from cleanpipe.runner.tasks import MapTask, read_marker, returns_memory
 from cleanpipe.tokens import TokenEstimator
 
@@ -86,6 +87,8 @@ class PartitionJob:
     """One hash-prefix partition of the unit hashes of every file (sorted paths)."""
 
     paths: tuple[str, ...]
+    tasks: tuple[MapTask, ...]  # the map task of each path, for its document-dedup drops
+    root: str
     partition: int
     partitions: int
     config: ParagraphConfig
@@ -108,8 +111,13 @@ def run_partition(job: PartitionJob) -> dict[str, Any]:
     """Find the repeats of one partition and write its cuts (sorted by file, row, unit)."""
 
     def parts():
-        for file, path in enumerate(job.paths):
+        # documents the document dedup removed take no part: a paragraph's first copy kept
+        # in a document that is gone would leave the paragraph nowhere in the output
+        for file, (path, task) in enumerate(zip(job.paths, job.tasks, strict=True)):
+            gone = removed_rows(job.root, task).rows
             for batch in fs.parquet_file(path).iter_batches(batch_size=1 << 16):
+                if len(gone):
+                    batch = batch.filter(pa.array(~np.isin(batch.column(0).to_numpy(), gone)))
                 yield file, batch
 
     found = find_repeats(parts(), job.partition, job.partitions, job.config)
@@ -261,7 +269,9 @@ def run_paragraphs(
     partitions = max(1, -(-total // PARTITION_UNITS))
     _remove_stale(layout, partitions)
     jobs = [
-        PartitionJob(paths, p, partitions, para, _cuts_path(layout, p, partitions))
+        PartitionJob(
+            paths, tuple(mine), layout.root, p, partitions, para, _cuts_path(layout, p, partitions)
+        )
         for p in range(partitions)
     ]
     found = executor.map(run_partition, jobs, "paragraphs")

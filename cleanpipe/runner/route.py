@@ -67,7 +67,7 @@ def run_route_task(job: RouteJob) -> dict[str, Any]:
     plan = MixturePlan.from_dict(job.plan).sources[task.source]
     removed, edits = removed_and_edits(config, job.root, task)
     original = fs.read_table(layout.staged(task.source, task.part))
-    # paragraph dedup first: the documents kept carry the text (and tokens) after the cut
+    # the documents kept carry the text (and tokens) after the paragraph cut
     table = edits.apply(original)
     survives = removed.mask(table.num_rows).tolist()
     removed_text = original.column("text").take(pa.array(removed.rows, pa.int64()))

@@ -267,3 +267,49 @@ def test_config_mistakes_are_one_line_with_the_key(tmp_path: Path) -> None:
         load_config(str(_config(tmp_path, "{paragraphs: {unit: sentence}}")))
     with pytest.raises(ConfigError, match=r"dedup\.paragraphs\.sources\[0\]"):
         load_config(str(_config(tmp_path, "{paragraphs: {sources: [wbe]}}")))
+
+
+def _text_everywhere(out: Path) -> str:
+    return "\n\n".join(_shards(out).values())
+
+
+def test_a_paragraph_kept_in_an_older_capture_that_url_dedup_removes_stays_in_the_newer(
+    tmp_path: Path,
+) -> None:
+    # two crawl snapshots of one page: the older comes first in input order, so with the
+    # paragraph dedup before the URL dedup its paragraphs were "kept" there, the newer lost
+    # them, and URL dedup then removed the older: the page's text was gone from the output
+    page = _unique_paragraphs()[:6]
+    url = "https://docs.python.org/3.11/library/re.html"
+    records = [
+        {"id": "old", "text": "\n\n".join(page), "url": url, "warc_date": "2020-05-01T00:00:00Z"},
+        {
+            "id": "new",
+            "text": "\n\n".join([*page, _unique_paragraphs()[6]]),
+            "url": url,
+            "warc_date": "2024-02-21T10:11:12Z",
+        },
+    ]
+    _write(tmp_path / "in", records, files=1)
+    _run(_config(tmp_path, "{urls: true, exact: false, minhash: null, paragraphs: true}"))
+    shards = _shards(tmp_path / "out")
+    assert list(shards) == ["new"]
+    assert shards["new"] == records[1]["text"]  # not one paragraph cut
+
+
+def test_a_paragraph_shared_with_a_removed_near_duplicate_is_kept(tmp_path: Path) -> None:
+    # A (Z plus one paragraph P) is a near duplicate of Z, which comes first; B holds P with
+    # other text. MinHash removes A, so P's copy in B is the one left and must stay
+    unique = _unique_paragraphs()
+    z, p, others = unique[:20], unique[20], unique[21:27]
+    records = [
+        {"id": "z", "text": "\n\n".join(z)},
+        {"id": "a", "text": "\n\n".join([*z, p])},
+        {"id": "b", "text": "\n\n".join([p, *others])},
+    ]
+    _write(tmp_path / "in", records, files=1)
+    _run(_config(tmp_path, "{exact: false, minhash: true, paragraphs: true}"))
+    shards = _shards(tmp_path / "out")
+    assert "a" not in shards  # the near duplicate
+    assert normalize_unit(p) in normalize_unit(_text_everywhere(tmp_path / "out"))
+    assert shards["b"] == records[2]["text"]

@@ -198,7 +198,7 @@ def test_shards_written_slice_by_slice_hold_the_same_rows_in_the_same_order(
 
 
 def test_each_route_task_reads_only_the_drops_of_its_own_staged_file(llama_run: tuple) -> None:
-    from cleanpipe.runner.barrier import removed_rows
+    from cleanpipe.runner.removed import removed_rows
     from cleanpipe.runner.tasks import map_tasks
 
     config, _, out = llama_run
