@@ -156,6 +156,11 @@ class QualityClassifier(Filter):
         #: [documents, characters] by how many thresholds their score reached (0 to all)
         self._bins = [[0, 0] for _ in range(len(self._thresholds) + 1)]
 
+    @classmethod
+    def input_files(cls, params: dict[str, Any]) -> list[str]:
+        """The model file: retraining it to the same path makes a rerun redo the map tasks."""
+        return [str(params["model_path"])] if params.get("model_path") else []
+
     def scores(self, texts: Sequence[str]) -> list[float]:
         """The positive label's probability for each text, in [0, 1]."""
         return positive_scores(self._model, texts, self.label, self.max_chars)

