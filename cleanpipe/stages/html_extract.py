@@ -48,6 +48,10 @@ DEFAULT_MAX_HTML_BYTES = 2_000_000
 DEFAULT_TIMEOUT = 5.0
 
 
+#: seconds between repeated alarms once the time limit has passed (see call_with_time_limit).
+RETRY_SECONDS = 0.05
+
+
 class ExtractionTimeout(BaseException):
     """Raised inside an extraction that ran past its time limit. A ``BaseException``, like
     ``KeyboardInterrupt``, so that an extractor's own ``except Exception`` cannot swallow it
@@ -72,16 +76,26 @@ def call_with_time_limit(fn: Callable[[], Any], seconds: float | None) -> Any:
             raise ExtractionTimeout
         return result
 
+    expired = False
+
     def on_alarm(signum: int, frame: Any) -> None:
+        nonlocal expired
+        expired = True
         raise ExtractionTimeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # after the deadline the alarm fires again every RETRY_SECONDS: a raise that lands where
+    # Python cannot pass it on (a garbage-collector callback, a __del__) is printed as
+    # "ignored" and lost, and the next one stops the call
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_SECONDS)
     try:
-        return fn()
+        result = fn()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if expired:  # every raise was lost and the call finished late: still over the limit
+        raise ExtractionTimeout
+    return result
 
 
 def page_title(tree: Any) -> str:
