@@ -4,6 +4,7 @@ fingerprint."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -255,18 +256,43 @@ def test_stage_registered_in_main_fails_with_a_clear_message_not_a_key_error(
     assert "`plugins: [my_stages]`" in proc.stderr
 
 
-def test_the_readme_plugin_example_runs_from_the_cli(tmp_path: Path) -> None:
+def _readme_plugin_example() -> tuple[str, str]:
+    """The README's custom stage (Python) and the config that uses it (YAML)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     (stage,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "min_chars" in b]
     section = readme[readme.index("### Custom stages from the command line") :]
-    config = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
-    (tmp_path / "my_stages.py").write_text(stage)
-    (tmp_path / "my.yaml").write_text(config)
-    out = tmp_path / "out"
-    done = cli("run", str(tmp_path / "my.yaml"), "-o", str(out), "-w", "2", "-q", cwd=REPO)
+    return stage, re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+
+
+def _code(source: str) -> list[str]:
+    """The statements of a module, without its docstring, comments and layout."""
+    body = ast.parse(source).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return [ast.dump(node) for node in body]
+
+
+def _run_readme_config(config: str, folder: Path) -> dict:
+    (folder / "my.yaml").write_text(config)
+    out = folder / "out"
+    done = cli("run", str(folder / "my.yaml"), "-o", str(out), "-w", "2", "-q", cwd=REPO)
     assert done.returncode == 0, done.stderr
-    dropped = json.loads((out / "report.json").read_text())["sources"]["web"]["dropped"]
-    assert dropped.get("min_chars:too_short", 0) > 0
+    return json.loads((out / "report.json").read_text())["sources"]["web"]["dropped"]
+
+
+def test_the_readme_plugin_example_runs_from_the_cli_as_written(tmp_path: Path) -> None:
+    stage, config = _readme_plugin_example()
+    shipped = REPO / "cleanpipe" / "examples" / "my_stages.py"
+    assert _code(shipped.read_text(encoding="utf-8")) == _code(stage)  # the README's class
+    assert "plugins: [cleanpipe.examples.my_stages]" in config
+    assert _run_readme_config(config, tmp_path).get("min_chars:too_short", 0) > 0
+
+
+def test_the_readme_plugin_class_in_my_stages_beside_the_config_runs(tmp_path: Path) -> None:
+    stage, config = _readme_plugin_example()
+    (tmp_path / "my_stages.py").write_text(stage)
+    config = config.replace("cleanpipe.examples.my_stages", "my_stages", 1)
+    assert _run_readme_config(config, tmp_path).get("min_chars:too_short", 0) > 0
 
 
 def test_plugin_stage_runs_on_ray_workers(tmp_path: Path) -> None:
