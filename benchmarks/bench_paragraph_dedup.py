@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 from bench_dedup import peak_rss_mb
-from corpus import WORK, corpus_dir, ensure_corpus
+from corpus import missing_derived_files
 
 from cleanpipe.dedup.config import ParagraphConfig
 from cleanpipe.dedup.paragraphs import UNIT_SCHEMA, find_repeats, unit_table
@@ -58,14 +58,7 @@ def _units(job: tuple[str, str]) -> tuple[str, float, int]:
 def ensure_units(size: str) -> tuple[Path, float | None]:
     """The cached unit tables of the corpus, and the map cost (CPU ms per 1,000 documents)
     when they were made now."""
-    manifest = ensure_corpus(size)
-    folder = WORK / f"paragraphs-{size}"
-    folder.mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for shard in manifest["shards"]:
-        dst = folder / shard["file"].replace(".jsonl.gz", ".units.parquet")
-        if not dst.exists():
-            jobs.append((str(corpus_dir(size) / shard["file"]), str(dst)))
+    folder, jobs = missing_derived_files(size, "paragraphs", ".units.parquet")
     cost = None
     if jobs:
         cpu = docs = 0

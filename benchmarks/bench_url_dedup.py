@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from bench_dedup import peak_rss_mb
-from corpus import WORK, corpus_dir, ensure_corpus
+from corpus import corpus_dir, ensure_corpus, missing_derived_files
 
 from cleanpipe.dedup.config import DedupConfig
 from cleanpipe.dedup.signatures import dedup_signatures, signature_schema
@@ -75,14 +75,7 @@ def _signatures(job: tuple[str, str]) -> str:
 
 
 def ensure_signatures(size: str) -> Path:
-    manifest = ensure_corpus(size)
-    folder = WORK / f"url-dedup-{size}"
-    folder.mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for shard in manifest["shards"]:
-        dst = folder / shard["file"].replace(".jsonl.gz", ".sig.parquet")
-        if not dst.exists():
-            jobs.append((str(corpus_dir(size) / shard["file"]), str(dst)))
+    folder, jobs = missing_derived_files(size, "url-dedup", ".sig.parquet")
     if jobs:
         started = time.perf_counter()
         with multiprocessing.get_context("fork").Pool(2) as pool:

@@ -665,3 +665,18 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def missing_derived_files(size: str, name: str, suffix: str) -> tuple[Path, list[tuple[str, str]]]:
+    """A folder ``WORK/<name>-<size>`` for files a benchmark derives from each shard of the
+    corpus (``shard.jsonl.gz`` -> ``shard<suffix>``), and the (shard, derived file) pairs not
+    made yet: what a benchmark still has to compute before it measures."""
+    manifest = ensure_corpus(size)
+    folder = WORK / f"{name}-{size}"
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for shard in manifest["shards"]:
+        dst = folder / shard["file"].replace(".jsonl.gz", suffix)
+        if not dst.exists():
+            jobs.append((str(corpus_dir(size) / shard["file"]), str(dst)))
+    return folder, jobs
